@@ -1,0 +1,40 @@
+# SPDX-License-Identifier: MIT
+# Thin wrapper over meson. `make` builds build/tachyon-c; `make check` installs what is
+# missing, provisions the test interpreters, builds, and runs every test; `make demo` shows
+# a real profile of a small workload.
+BUILD ?= build
+MESON ?= meson
+PYTHON ?= /usr/bin/python3
+
+.PHONY: all deps check unit functional demo clean provision
+
+all: $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+$(BUILD)/build.ninja:
+	@scripts/deps.sh build
+	$(MESON) setup $(BUILD)
+
+deps:
+	@scripts/deps.sh check
+
+provision: deps
+	scripts/provision.sh >/dev/null
+
+unit: all
+	$(MESON) test -C $(BUILD) --print-errorlogs
+
+functional: all provision
+	$(PYTHON) -m pytest -q tests/functional
+
+check: deps
+	$(MAKE) all
+	$(MAKE) provision
+	$(MESON) test -C $(BUILD) --print-errorlogs
+	$(PYTHON) -m pytest -q -p no:cacheprovider tests/functional
+
+demo: all
+	scripts/demo.sh $(BUILD)/tachyon-c
+
+clean:
+	rm -rf $(BUILD)

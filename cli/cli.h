@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+/* Commands of the tachyon-c binary and their shared helpers. */
+#ifndef TC_CLI_H
+#define TC_CLI_H
+
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "daemon/target.h"
+
+/* Exit codes (DESIGN.md). */
+enum {
+	TC_EXIT_OK = 0,
+	TC_EXIT_RUNTIME = 1,
+	TC_EXIT_USAGE = 2,
+	TC_EXIT_NOPROC = 3,
+	TC_EXIT_PERM = 4,
+	TC_EXIT_NOTPY = 5
+};
+
+int tc_cmd_dump(int argc, char **argv);
+int tc_cmd_attach(int argc, char **argv);
+
+/* Print the usage of COMMAND (NULL: the overview) to OUT. */
+void tc_usage(FILE *out, const char *command);
+
+/* Report a usage error for COMMAND on stderr (message, then a hint) and return
+ * TC_EXIT_USAGE. */
+int tc_usage_error(const char *command, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Parse a PID argument. Returns 0 and *PID, or -1 (not a positive integer). */
+int tc_parse_pid(const char *s, pid_t *pid);
+
+/* Attach to PID, printing a clear message on failure. Returns 0 and *T, or the exit code
+ * to use. */
+int tc_cli_attach(pid_t pid, struct tc_target **t);
+
+/* Message for a runtime failure ERR while working on PID; returns the exit code. */
+int tc_cli_fail(int err, pid_t pid, const char *doing);
+
+/* "tachyon-c" prefix for messages. */
+extern const char *tc_prog;
+
+#endif

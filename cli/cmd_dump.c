@@ -1,0 +1,216 @@
+/* SPDX-License-Identifier: MIT */
+/* `tachyon-c dump PID [--json]`: one consistent snapshot of every thread's stack. */
+#include <cjson/cJSON.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "daemon/code_cache.h"
+#include "daemon/unwind.h"
+
+/* A walk that raced the target (torn read) is retried a few times before giving up. */
+#define DUMP_TRIES 5
+
+struct rframe {
+	const char *name, *qualname, *file;
+	int32_t line, first_line;
+};
+
+/* Resolve frame F; on an unreadable code object every field is NULL / -1. The strings are
+ * copied into OUT's owner (the caller frees them) because cache entries are borrowed. */
+static void resolve(struct tc_target *t, struct tc_code_cache *cc, const struct tc_raw_frame *f,
+		    struct rframe *out)
+{
+	const struct tc_code_info *ci;
+	memset(out, 0, sizeof *out);
+	out->line = out->first_line = -1;
+	if (tc_code_cache_get(cc, t, f->code, &ci) != 0)
+		return;
+	out->name = ci->name ? strdup(ci->name) : NULL;
+	out->qualname = ci->qualname ? strdup(ci->qualname) : NULL;
+	out->file = ci->filename ? strdup(ci->filename) : NULL;
+	out->first_line = ci->firstlineno;
+	out->line = f->lineno >= 0 ? f->lineno :
+		    f->addr == INT64_MIN ? -1 : tc_code_line(&t->layout, ci, f->addr);
+}
+
+static void rframe_free(struct rframe *r)
+{
+	free((char *)r->name);
+	free((char *)r->qualname);
+	free((char *)r->file);
+}
+
+static cJSON *num_or_null(int64_t v)
+{
+	return v < 0 ? cJSON_CreateNull() : cJSON_CreateNumber((double)v);
+}
+
+static cJSON *str_or_null(const char *s)
+{
+	return s ? cJSON_CreateString(s) : cJSON_CreateNull();
+}
+
+static cJSON *bool_or_null(int v)
+{
+	return v < 0 ? cJSON_CreateNull() : cJSON_CreateBool(v);
+}
+
+static int print_json(struct tc_target *t, struct tc_code_cache *cc, struct tc_snapshot *s)
+{
+	cJSON *root = cJSON_CreateObject();
+	cJSON_AddNumberToObject(root, "pid", t->pid);
+	cJSON *py = cJSON_AddObjectToObject(root, "python");
+	cJSON_AddStringToObject(py, "version", t->version);
+	cJSON_AddBoolToObject(py, "free_threaded", t->layout.free_threaded);
+	cJSON_AddBoolToObject(py, "debug", t->layout.debug);
+	cJSON_AddStringToObject(py, "binary", t->binary);
+	cJSON *threads = cJSON_AddArrayToObject(root, "threads");
+	for (size_t i = 0; i < s->nthreads; i++) {
+		const struct tc_thread_stack *ts = &s->threads[i];
+		cJSON *th = cJSON_CreateObject();
+		cJSON_AddItemToObject(th, "native_id", num_or_null(ts->native_id ? (int64_t)ts->native_id : -1));
+		cJSON_AddNumberToObject(th, "thread_id", (double)ts->thread_id);
+		cJSON_AddNumberToObject(th, "interpreter", (double)ts->interp_id);
+		cJSON_AddBoolToObject(th, "main", ts->main);
+		cJSON_AddItemToObject(th, "holds_gil", bool_or_null(ts->holds_gil));
+		cJSON *frames = cJSON_AddArrayToObject(th, "frames");
+		for (size_t j = 0; j < ts->n; j++) {
+			struct rframe r;
+			resolve(t, cc, &s->frames[ts->first + j], &r);
+			cJSON *fr = cJSON_CreateObject();
+			cJSON_AddItemToObject(fr, "name", str_or_null(r.name));
+			cJSON_AddItemToObject(fr, "qualname", str_or_null(r.qualname));
+			cJSON_AddItemToObject(fr, "file", str_or_null(r.file));
+			cJSON_AddItemToObject(fr, "line", num_or_null(r.line));
+			cJSON_AddItemToObject(fr, "first_line", num_or_null(r.first_line));
+			cJSON_AddItemToArray(frames, fr);
+			rframe_free(&r);
+		}
+		cJSON_AddBoolToObject(th, "truncated", ts->truncated);
+		cJSON_AddItemToArray(threads, th);
+	}
+	char *text = cJSON_PrintUnformatted(root);
+	cJSON_Delete(root);
+	if (!text)
+		return -TC_ENOMEM;
+	puts(text);
+	free(text);
+	return 0;
+}
+
+static void print_text(struct tc_target *t, struct tc_code_cache *cc, struct tc_snapshot *s)
+{
+	printf("Process %d: Python %s%s%s (%s)\n", (int)t->pid, t->version,
+	       t->layout.debug ? " debug" : "", t->layout.free_threaded ? " free-threaded" : "",
+	       t->binary);
+	for (size_t i = 0; i < s->nthreads; i++) {
+		const struct tc_thread_stack *ts = &s->threads[i];
+		printf("\nThread %llu", (unsigned long long)ts->native_id);
+		if (!ts->native_id)
+			printf(" (native id unknown)");
+		printf(" (ident %llu)", (unsigned long long)ts->thread_id);
+		if (ts->main)
+			printf(" [main]");
+		if (ts->holds_gil == 1)
+			printf(" [holds the GIL]");
+		if (ts->interp_id)
+			printf(" [interpreter %lld]", (long long)ts->interp_id);
+		printf("\n");
+		if (ts->n == 0)
+			printf("  (no Python frames)\n");
+		if (ts->truncated)
+			printf("  ... (stack truncated: the chain could not be followed further)\n");
+		/* traceback order: outermost first, innermost last */
+		for (size_t j = ts->n; j-- > 0;) {
+			struct rframe r;
+			resolve(t, cc, &s->frames[ts->first + j], &r);
+			printf("  File \"%s\", line ", r.file ? r.file : "<unknown>");
+			if (r.line >= 0)
+				printf("%d", r.line);
+			else
+				printf("?");
+			printf(", in %s\n", r.qualname ? r.qualname : "<unknown>");
+			rframe_free(&r);
+		}
+	}
+}
+
+int tc_cmd_dump(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{0, 0, 0, 0},
+	};
+	bool json = false;
+	int c;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			tc_usage(stdout, "dump");
+			return TC_EXIT_OK;
+		default:
+			return tc_usage_error("dump", "unknown option: %s", argv[optind - 1]);
+		}
+	}
+	/* allow the PID before the options too: dump PID --json */
+	pid_t pid = 0;
+	int npos = 0;
+	for (int i = optind; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0) {
+			json = true;
+			continue;
+		}
+		if (argv[i][0] == '-')
+			return tc_usage_error("dump", "unknown option: %s", argv[i]);
+		if (npos++ || tc_parse_pid(argv[i], &pid) != 0)
+			return tc_usage_error("dump", "expected one PID, got '%s'", argv[i]);
+	}
+	if (!npos)
+		return tc_usage_error("dump", "missing PID");
+
+	struct tc_target *t = NULL;
+	struct tc_code_cache *cc = NULL;
+	struct tc_snapshot s = {0};
+	int rc = tc_cli_attach(pid, &t);
+	if (rc)
+		return rc;
+	cc = tc_code_cache_new(0);
+	if (!cc) {
+		rc = tc_cli_fail(-TC_ENOMEM, pid, "reading");
+		goto out;
+	}
+	int err = 0;
+	for (int i = 0; i < DUMP_TRIES; i++) {
+		err = tc_unwind(t, cc, &s);
+		if (err != -TC_EFAULT && err != -TC_ECORRUPT)
+			break;
+	}
+	if (err) {
+		rc = tc_cli_fail(err, pid, "reading");
+		goto out;
+	}
+	if (json) {
+		err = print_json(t, cc, &s);
+		if (err) {
+			rc = tc_cli_fail(err, pid, "printing");
+			goto out;
+		}
+	} else {
+		print_text(t, cc, &s);
+	}
+	rc = fflush(stdout) == 0 ? TC_EXIT_OK : TC_EXIT_RUNTIME;
+out:
+	tc_snapshot_free(&s);
+	tc_code_cache_free(cc);
+	tc_target_free(t);
+	return rc;
+}

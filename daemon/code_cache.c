@@ -1,0 +1,241 @@
+/* SPDX-License-Identifier: MIT */
+/* Code-object cache. See code_cache.h.
+ *
+ * Open addressing keyed by the code object's address. A code object is immutable for its
+ * lifetime in the parts read here (names, file, first line, line table), so an entry stays
+ * right until the object is freed and its address reused for another code object; between
+ * samples of a steady process that is rare, and the bound forces a periodic refill. */
+#include "daemon/code_cache.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "layouts/linetable.h"
+#include "layouts/unicode.h"
+
+/* Longest line table accepted (a 100k-line module has a few hundred KB). */
+#define MAX_LINETABLE (4u << 20)
+
+struct tc_code_cache {
+	struct tc_code_info *slots; /* addr == 0: empty */
+	size_t cap;                 /* power of two, 2x max entries */
+	size_t max_entries;
+	size_t n;
+	struct tc_code_cache_stats st;
+};
+
+struct tc_code_cache *tc_code_cache_new(size_t max_entries)
+{
+	struct tc_code_cache *c = calloc(1, sizeof *c);
+	if (!c)
+		return NULL;
+	c->max_entries = max_entries ? max_entries : 4096;
+	c->cap = 16;
+	while (c->cap < c->max_entries * 2)
+		c->cap <<= 1;
+	c->slots = calloc(c->cap, sizeof *c->slots);
+	if (!c->slots) {
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+static void info_release(struct tc_code_info *ci)
+{
+	free(ci->name);
+	free(ci->qualname);
+	free(ci->filename);
+	free(ci->linetable);
+	memset(ci, 0, sizeof *ci);
+}
+
+void tc_code_cache_clear(struct tc_code_cache *c)
+{
+	for (size_t i = 0; i < c->cap; i++)
+		if (c->slots[i].addr)
+			info_release(&c->slots[i]);
+	c->n = 0;
+	c->st.flushes++;
+}
+
+void tc_code_cache_free(struct tc_code_cache *c)
+{
+	if (!c)
+		return;
+	tc_code_cache_clear(c);
+	free(c->slots);
+	free(c);
+}
+
+static size_t slot_of(const struct tc_code_cache *c, tc_raddr addr)
+{
+	uint64_t h = addr * 0x9E3779B97F4A7C15ull;
+	return (size_t)(h >> 20) & (c->cap - 1);
+}
+
+/* Decode the str object at ADDR into a new UTF-8 string (*OUT, caller frees). */
+static int read_str(struct tc_target *t, tc_raddr addr, char **out)
+{
+	const struct tc_layout *l = &t->layout;
+	uint8_t hdr[128];
+	uint8_t *data = NULL;
+	char *s = NULL;
+	uint32_t off;
+	unsigned kind;
+	size_t len;
+	int err;
+
+	*out = NULL;
+	if (!addr)
+		return -TC_ECORRUPT;
+	if ((size_t)l->unicode.compact_data > sizeof hdr)
+		return -TC_EINVAL;
+	err = tc_remote_read(t->mem, addr, hdr, (size_t)l->unicode.compact_data);
+	if (err)
+		return err;
+	err = tc_unicode_header(l, hdr, (size_t)l->unicode.compact_data, &off, &kind, &len);
+	if (err)
+		return -TC_ECORRUPT;
+	data = malloc(len * kind + 1);
+	s = malloc(len * 4 + 1);
+	if (!data || !s) {
+		err = -TC_ENOMEM;
+		goto out;
+	}
+	if (len) {
+		err = tc_remote_read(t->mem, addr + off, data, len * kind);
+		if (err)
+			goto out;
+	}
+	int n = tc_unicode_to_utf8(data, kind, len, s, len * 4 + 1);
+	if (n < 0) {
+		err = -TC_ECORRUPT;
+		goto out;
+	}
+	*out = s;
+	s = NULL;
+	err = 0;
+out:
+	free(data);
+	free(s);
+	return err;
+}
+
+/* Copy of the bytes object at ADDR (*OUT, *LEN; caller frees). */
+static int read_bytes(struct tc_target *t, tc_raddr addr, uint8_t **out, size_t *len)
+{
+	const struct tc_layout *l = &t->layout;
+	int64_t size;
+	int err;
+
+	*out = NULL;
+	*len = 0;
+	if (!addr)
+		return -TC_ECORRUPT;
+	err = tc_remote_read(t->mem, addr + (tc_raddr)l->bytes.ob_size, &size, sizeof size);
+	if (err)
+		return err;
+	if (size < 0 || (uint64_t)size > MAX_LINETABLE)
+		return -TC_ECORRUPT;
+	uint8_t *b = malloc((size_t)size + 1);
+	if (!b)
+		return -TC_ENOMEM;
+	if (size > 0) {
+		err = tc_remote_read(t->mem, addr + (tc_raddr)l->bytes.ob_sval, b, (size_t)size);
+		if (err) {
+			free(b);
+			return err;
+		}
+	}
+	*out = b;
+	*len = (size_t)size;
+	return 0;
+}
+
+/* Read and validate the code object at ADDR into CI. */
+static int load(struct tc_target *t, tc_raddr addr, struct tc_code_info *ci)
+{
+	const struct tc_layout *l = &t->layout;
+	uint8_t buf[1024];
+	int err;
+
+	if ((size_t)l->code.size > sizeof buf)
+		return -TC_EINVAL;
+	err = tc_remote_read(t->mem, addr, buf, (size_t)l->code.size);
+	if (err)
+		return err;
+	if (t->code_type && tc_get_u64(buf, (size_t)l->object.ob_type) != t->code_type)
+		return -TC_ECORRUPT;
+	ci->addr = addr;
+	ci->firstlineno = (int32_t)tc_get_u32(buf, (size_t)l->code.firstlineno);
+	ci->firsttraceable = l->code.firsttraceable >= 0 ?
+		(int32_t)tc_get_u32(buf, (size_t)l->code.firsttraceable) : -1;
+	ci->memo_addr = INT64_MIN;
+	err = read_str(t, tc_get_u64(buf, (size_t)l->code.filename), &ci->filename);
+	if (!err)
+		err = read_str(t, tc_get_u64(buf, (size_t)l->code.name), &ci->name);
+	if (!err && l->code.qualname >= 0)
+		err = read_str(t, tc_get_u64(buf, (size_t)l->code.qualname), &ci->qualname);
+	else if (!err) {
+		ci->qualname = strdup(ci->name);
+		if (!ci->qualname)
+			err = -TC_ENOMEM;
+	}
+	if (!err)
+		err = read_bytes(t, tc_get_u64(buf, (size_t)l->code.linetable), &ci->linetable,
+				 &ci->linetable_len);
+	if (err)
+		info_release(ci);
+	return err;
+}
+
+int tc_code_cache_get(struct tc_code_cache *c, struct tc_target *t, tc_raddr addr,
+		      const struct tc_code_info **out)
+{
+	if (!addr)
+		return -TC_ECORRUPT;
+	size_t i = slot_of(c, addr);
+	while (c->slots[i].addr) {
+		if (c->slots[i].addr == addr) {
+			c->st.hits++;
+			*out = &c->slots[i];
+			return 0;
+		}
+		i = (i + 1) & (c->cap - 1);
+	}
+	c->st.misses++;
+	if (c->n >= c->max_entries) {
+		tc_code_cache_clear(c);
+		i = slot_of(c, addr);
+	}
+	int err = load(t, addr, &c->slots[i]);
+	if (err) {
+		c->st.failures++;
+		return err;
+	}
+	c->n++;
+	*out = &c->slots[i];
+	return 0;
+}
+
+int32_t tc_code_line(const struct tc_layout *l, const struct tc_code_info *ci, int64_t addr)
+{
+	struct tc_code_info *m = (struct tc_code_info *)ci;
+	if (ci->memo_addr == addr)
+		return ci->memo_line;
+	struct tc_location loc;
+	if (tc_linetable_lookup(l->linetable, ci->linetable, ci->linetable_len, ci->firstlineno,
+				addr, &loc) != 0)
+		return -1;
+	m->memo_addr = addr;
+	m->memo_line = loc.line;
+	return loc.line;
+}
+
+void tc_code_cache_get_stats(const struct tc_code_cache *c, struct tc_code_cache_stats *out)
+{
+	*out = c->st;
+	out->entries = c->n;
+	out->capacity = c->max_entries;
+}

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+/* Code objects of the target, decoded once and kept by address: names, file name, first
+ * line and line table. Bounded: when the table is full it is emptied and refilled, so the
+ * memory held never exceeds the limit given at creation. */
+#ifndef TC_CODE_CACHE_H
+#define TC_CODE_CACHE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "daemon/target.h"
+
+struct tc_code_info {
+	tc_raddr addr;
+	char *name;      /* UTF-8, owned by the cache; NULL when unreadable */
+	char *qualname;  /* co_qualname (3.11+), else a copy of name */
+	char *filename;
+	int32_t firstlineno;
+	int32_t firsttraceable; /* _co_firsttraceable in code units, -1 unknown */
+	uint8_t *linetable;     /* co_lnotab / co_linetable bytes, owned */
+	size_t linetable_len;
+	int64_t memo_addr;      /* last line lookup (frames of a parked thread repeat) */
+	int32_t memo_line;
+};
+
+struct tc_code_cache_stats {
+	uint64_t hits, misses, flushes, failures;
+	size_t entries, capacity;
+};
+
+struct tc_code_cache;
+
+/* A cache of at most MAX_ENTRIES code objects (0 = 4096). Returns NULL on allocation
+ * failure. Caller frees. */
+struct tc_code_cache *tc_code_cache_new(size_t max_entries);
+void tc_code_cache_free(struct tc_code_cache *c); /* accepts NULL */
+
+/* The decoded code object at ADDR in T, read and validated on a miss (its type must be
+ * PyCode_Type when that address is known; its strings and line table must read).
+ * Returns 0 and *OUT (borrowed: valid until the next tc_code_cache_get or _clear),
+ * -TC_EFAULT / -TC_ECORRUPT when ADDR does not hold a readable code object, -TC_ESRCH when
+ * the target is gone, -TC_ENOMEM. */
+int tc_code_cache_get(struct tc_code_cache *c, struct tc_target *t, tc_raddr addr,
+		      const struct tc_code_info **out);
+
+/* Line of the instruction at byte offset ADDR (negative: not started) of code CI, per the
+ * version's rules; -1 when the instruction has no line. Updates the entry's memo. */
+int32_t tc_code_line(const struct tc_layout *l, const struct tc_code_info *ci, int64_t addr);
+
+void tc_code_cache_clear(struct tc_code_cache *c);
+void tc_code_cache_get_stats(const struct tc_code_cache *c, struct tc_code_cache_stats *out);
+
+#endif

@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: MIT */
+/* Kernel tids from glibc's struct pthread (3.9/3.10 targets). See pthread_tid.h. */
+#include "daemon/pthread_tid.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "reader/proc.h"
+
+enum { SCAN = 1024, MAX_IDENTS = 64 };
+
+/* glibc x86-64 has kept `tid` at 0x2d0 for years; preferred when it is consistent. */
+#define USUAL_OFFSET 0x2d0
+
+static uint64_t rd64(struct tc_target *t, tc_raddr a, int *ok)
+{
+	uint64_t v = 0;
+	*ok = tc_remote_read(t->mem, a, &v, sizeof v) == 0;
+	return v;
+}
+
+/* Thread idents of the first interpreter (bounded). */
+static size_t collect_idents(struct tc_target *t, uint64_t *out, size_t max)
+{
+	const struct tc_layout *l = &t->layout;
+	int ok;
+	size_t n = 0;
+	tc_raddr interp = rd64(t, t->runtime + (tc_raddr)l->runtime.interpreters_head, &ok);
+	if (!ok || !interp)
+		return 0;
+	tc_raddr ts = rd64(t, interp + (tc_raddr)l->interp.threads_head, &ok);
+	for (size_t guard = 0; ok && ts && n < max && guard < 4096; guard++) {
+		uint64_t ident = rd64(t, ts + (tc_raddr)l->tstate.thread_id, &ok);
+		if (!ok)
+			break;
+		if (ident)
+			out[n++] = ident;
+		ts = rd64(t, ts + (tc_raddr)l->tstate.next, &ok);
+	}
+	return n;
+}
+
+static bool in_set(const pid_t *v, size_t n, uint32_t x)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((uint32_t)v[i] == x)
+			return true;
+	return false;
+}
+
+void tc_pthread_tid_calibrate(struct tc_target *t)
+{
+	uint64_t idents[MAX_IDENTS];
+	uint8_t (*blocks)[SCAN] = NULL;
+	pid_t *tids = NULL;
+	size_t ntids = 0;
+
+	t->pthread_tid_off = -1;
+	size_t n = collect_idents(t, idents, MAX_IDENTS);
+	if (n == 0 || tc_proc_threads(t->pid, &tids, &ntids) != 0)
+		goto out;
+	blocks = calloc(n, SCAN);
+	if (!blocks)
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		if (tc_remote_read(t->mem, idents[i], blocks[i], SCAN) != 0)
+			goto out;
+	int best = -1;
+	for (int off = 0; off + 4 <= SCAN; off += 4) {
+		bool good = true;
+		for (size_t i = 0; i < n && good; i++) {
+			uint32_t v = tc_get_u32(blocks[i], (size_t)off);
+			good = v != 0 && in_set(tids, ntids, v);
+			for (size_t j = 0; j < i && good; j++)
+				good = tc_get_u32(blocks[j], (size_t)off) != v;
+		}
+		if (!good)
+			continue;
+		if (off == USUAL_OFFSET || best < 0)
+			best = off;
+		if (off == USUAL_OFFSET)
+			break;
+	}
+	t->pthread_tid_off = best;
+out:
+	free(blocks);
+	free(tids);
+}
+
+uint64_t tc_pthread_tid(struct tc_target *t, uint64_t ident)
+{
+	uint32_t v = 0;
+	if (t->pthread_tid_off < 0 || !ident)
+		return 0;
+	if (tc_remote_read(t->mem, ident + (tc_raddr)t->pthread_tid_off, &v, sizeof v) != 0)
+		return 0;
+	return v;
+}

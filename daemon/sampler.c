@@ -1,0 +1,291 @@
+/* SPDX-License-Identifier: MIT */
+/* The sampling loop. See sampler.h.
+ *
+ * Deadlines are absolute (clock_nanosleep with TIMER_ABSTIME on CLOCK_MONOTONIC), so the
+ * rate does not drift with the cost of each walk; when the sampler falls behind (a stall,
+ * a huge stack) the missed slots are skipped and counted, never caught up in a burst. A
+ * torn walk (the target changed under the reader) is retried once, then counted as failed:
+ * a stack that did not exist in the target is never recorded. */
+#include "daemon/sampler.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <time.h>
+
+#include "daemon/code_cache.h"
+#include "daemon/unwind.h"
+#include "reader/proc.h"
+
+/* (code, instruction offset, known line) -> profile frame id. */
+struct fkey {
+	tc_raddr code;
+	int64_t addr;
+	int32_t lineno;
+	int32_t id; /* -1: empty slot */
+};
+
+struct fmap {
+	struct fkey *v;
+	size_t cap, n;
+};
+
+#define FMAP_MAX (1u << 20)
+
+static uint64_t fhash(tc_raddr code, int64_t addr, int32_t lineno)
+{
+	uint64_t h = code * 0x9E3779B97F4A7C15ull;
+	h ^= (uint64_t)addr * 0xC2B2AE3D27D4EB4Full;
+	h ^= (uint64_t)(uint32_t)lineno * 0x165667B19E3779F9ull;
+	return h ^ (h >> 29);
+}
+
+static int fmap_init(struct fmap *m, size_t cap)
+{
+	m->v = malloc(cap * sizeof *m->v);
+	if (!m->v)
+		return -TC_ENOMEM;
+	for (size_t i = 0; i < cap; i++)
+		m->v[i].id = -1;
+	m->cap = cap;
+	m->n = 0;
+	return 0;
+}
+
+/* Slot for the key: found (id >= 0) or the empty slot where it belongs. */
+static struct fkey *fmap_slot(struct fmap *m, tc_raddr code, int64_t addr, int32_t lineno)
+{
+	size_t i = fhash(code, addr, lineno) & (m->cap - 1);
+	while (m->v[i].id >= 0) {
+		struct fkey *k = &m->v[i];
+		if (k->code == code && k->addr == addr && k->lineno == lineno)
+			return k;
+		i = (i + 1) & (m->cap - 1);
+	}
+	return &m->v[i];
+}
+
+static int fmap_grow(struct fmap *m)
+{
+	struct fmap n;
+	if (m->cap >= FMAP_MAX) {
+		/* bounded: forget the memo (profile ids stay valid) */
+		for (size_t i = 0; i < m->cap; i++)
+			m->v[i].id = -1;
+		m->n = 0;
+		return 0;
+	}
+	int err = fmap_init(&n, m->cap * 2);
+	if (err)
+		return err;
+	for (size_t i = 0; i < m->cap; i++) {
+		struct fkey *k = &m->v[i];
+		if (k->id >= 0) {
+			*fmap_slot(&n, k->code, k->addr, k->lineno) = *k;
+			n.n++;
+		}
+	}
+	free(m->v);
+	*m = n;
+	return 0;
+}
+
+struct run {
+	struct tc_target *t;
+	struct tc_profile *p;
+	struct tc_code_cache *cc;
+	struct tc_snapshot snap;
+	struct fmap fm;
+	int32_t *ids;
+	size_t cap_ids;
+	const struct tc_sampler_opts *o;
+};
+
+/* Profile frame id of a raw frame. */
+static int frame_id(struct run *r, const struct tc_raw_frame *f, int32_t *id)
+{
+	struct fkey *k = fmap_slot(&r->fm, f->code, f->addr, f->lineno);
+	if (k->id >= 0) {
+		*id = k->id;
+		return 0;
+	}
+	const struct tc_code_info *ci;
+	int err = tc_code_cache_get(r->cc, r->t, f->code, &ci);
+	if (err)
+		return err;
+	int32_t line = f->lineno;
+	if (line < 0 && f->addr != INT64_MIN)
+		line = tc_code_line(&r->t->layout, ci, f->addr);
+	int32_t pid = tc_profile_frame(r->p, ci->filename, ci->name, ci->qualname, line,
+				       ci->firstlineno);
+	if (pid < 0)
+		return pid;
+	if ((r->fm.n + 1) * 2 > r->fm.cap) {
+		err = fmap_grow(&r->fm);
+		if (err)
+			return err;
+		k = fmap_slot(&r->fm, f->code, f->addr, f->lineno);
+	}
+	*k = (struct fkey){f->code, f->addr, f->lineno, pid};
+	r->fm.n++;
+	*id = pid;
+	return 0;
+}
+
+static bool any_truncated(const struct tc_snapshot *s)
+{
+	for (size_t i = 0; i < s->nthreads; i++)
+		if (s->threads[i].truncated)
+			return true;
+	return false;
+}
+
+static bool wanted(struct run *r, const struct tc_thread_stack *ts)
+{
+	if (r->o->main_only && !ts->main)
+		return false;
+	switch (r->o->mode) {
+	case TC_MODE_GIL:
+		return ts->holds_gil == 1;
+	case TC_MODE_CPU:
+		return ts->native_id &&
+		       tc_proc_thread_state(r->t->pid, (pid_t)ts->native_id) == 'R';
+	default:
+		return true;
+	}
+}
+
+/* Record the snapshot. */
+static int record(struct run *r)
+{
+	for (size_t i = 0; i < r->snap.nthreads; i++) {
+		const struct tc_thread_stack *ts = &r->snap.threads[i];
+		if (!wanted(r, ts))
+			continue;
+		if (ts->n > r->cap_ids) {
+			int32_t *v = realloc(r->ids, ts->n * sizeof *v);
+			if (!v)
+				return -TC_ENOMEM;
+			r->ids = v;
+			r->cap_ids = ts->n;
+		}
+		for (size_t j = 0; j < ts->n; j++) {
+			int err = frame_id(r, &r->snap.frames[ts->first + j], &r->ids[j]);
+			if (err)
+				return err;
+		}
+		int err = tc_profile_add(r->p, ts->native_id, ts->thread_id, r->ids, ts->n, 1);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* One sampling instant: walk (retrying a torn walk once) and record. */
+static int sample_once(struct run *r, struct tc_profile_stats *st)
+{
+	int err = 0;
+	for (int attempt = 0; attempt < 2; attempt++) {
+		err = tc_unwind(r->t, r->cc, &r->snap);
+		if (err == 0 && any_truncated(&r->snap))
+			err = -TC_ECORRUPT;
+		if (err == 0 || err == -TC_ESRCH || err == -TC_EPERM || err == -TC_ENOMEM)
+			break;
+	}
+	if (err == -TC_EFAULT || err == -TC_ECORRUPT || err == -TC_EINVAL) {
+		/* A read that faults on a process that is exiting is its last sample. */
+		if (tc_proc_check(r->t->pid) == -TC_ESRCH)
+			return -TC_ESRCH;
+		st->failed++;
+		return 0;
+	}
+	if (err)
+		return err;
+	return record(r);
+}
+
+static double now_mono(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static double now_real(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void ts_add_ns(struct timespec *ts, int64_t ns)
+{
+	int64_t t = (int64_t)ts->tv_nsec + ns;
+	ts->tv_sec += t / 1000000000;
+	ts->tv_nsec = t % 1000000000;
+}
+
+static int64_t ts_diff_ns(const struct timespec *a, const struct timespec *b)
+{
+	return ((int64_t)a->tv_sec - b->tv_sec) * 1000000000 + ((int64_t)a->tv_nsec - b->tv_nsec);
+}
+
+int tc_sampler_run(struct tc_target *t, const struct tc_sampler_opts *o, struct tc_profile *p)
+{
+	struct tc_profile_stats *st = tc_profile_stats(p);
+	struct run r = {.t = t, .p = p, .o = o};
+	int err;
+
+	r.cc = tc_code_cache_new(0);
+	if (!r.cc || fmap_init(&r.fm, 4096) != 0) {
+		err = -TC_ENOMEM;
+		goto out;
+	}
+	/* Wake-ups as close to the deadline as the kernel allows (default slack is 50 us). */
+	prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
+
+	int64_t interval = (int64_t)llround(1e9 / o->rate_hz);
+	if (interval < 1000)
+		interval = 1000;
+	struct timespec next, now;
+	clock_gettime(CLOCK_MONOTONIC, &next);
+	double t0 = now_mono();
+	st->start_time = now_real();
+	err = 0;
+	while (!(o->stop && *o->stop)) {
+		if (o->duration > 0 && now_mono() - t0 >= o->duration)
+			break;
+		int rc;
+		do {
+			rc = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL);
+		} while (rc == EINTR && !(o->stop && *o->stop));
+		if (o->stop && *o->stop)
+			break;
+		st->samples++;
+		err = sample_once(&r, st);
+		if (err == -TC_ESRCH) {
+			st->target_exited = true;
+			err = 0;
+			break;
+		}
+		if (err)
+			break;
+		ts_add_ns(&next, interval);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		int64_t behind = ts_diff_ns(&now, &next);
+		if (behind > 0) {
+			int64_t skip = behind / interval + 1;
+			st->missed += (uint64_t)skip;
+			ts_add_ns(&next, skip * interval);
+		}
+	}
+	st->duration = now_mono() - t0;
+out:
+	tc_snapshot_free(&r.snap);
+	tc_code_cache_free(r.cc);
+	free(r.fm.v);
+	free(r.ids);
+	return err;
+}

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+/* The sampling loop: walk the target at a fixed rate against absolute deadlines and record
+ * each stack into a profile. */
+#ifndef TC_SAMPLER_H
+#define TC_SAMPLER_H
+
+#include <signal.h>
+#include <stdbool.h>
+
+#include "daemon/profile.h"
+#include "daemon/target.h"
+
+enum tc_mode {
+	TC_MODE_WALL = 0, /* every thread at every instant */
+	TC_MODE_CPU,      /* only threads the kernel shows running */
+	TC_MODE_GIL       /* only the thread holding the GIL */
+};
+
+struct tc_sampler_opts {
+	double rate_hz;                   /* > 0 */
+	double duration;                  /* seconds; 0 = until *stop */
+	enum tc_mode mode;
+	bool main_only;                   /* --threads main */
+	volatile sig_atomic_t *stop;      /* set asynchronously (signal handler) to end early */
+};
+
+/* Sample T into P until the duration elapses, *STOP becomes non-zero, or the target exits
+ * (then tc_profile_stats(P)->target_exited is set and 0 is returned: what was collected is
+ * kept). Returns 0, or -TC_ENOMEM / -TC_EPERM (access revoked) with P still holding every
+ * sample taken before the failure. */
+int tc_sampler_run(struct tc_target *t, const struct tc_sampler_opts *o, struct tc_profile *p);
+
+#endif

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+/* Writers that turn a profile into a file format. Each returns 0, or -TC_EIO when writing to
+ * OUT failed. None of them closes OUT. */
+#ifndef TC_SINKS_H
+#define TC_SINKS_H
+
+#include <stdio.h>
+
+#include "daemon/profile.h"
+
+enum tc_format {
+	TC_FMT_NONE = 0,
+	TC_FMT_SUMMARY,    /* readable top-functions table (no -o) */
+	TC_FMT_COLLAPSED,  /* .txt .folded .collapsed */
+	TC_FMT_SPEEDSCOPE  /* .json */
+};
+
+/* Format named NAME ("collapsed", "speedscope", "summary"), or TC_FMT_NONE. */
+enum tc_format tc_format_from_name(const char *name);
+/* Format implied by a file name's extension, or TC_FMT_NONE when it implies none. */
+enum tc_format tc_format_from_path(const char *path);
+
+/* Collapsed stacks: "tid:NATIVE_ID;FILE:QUALNAME:LINE;... COUNT\n", root first. Escaping
+ * of ';', newline, '%' (and ':' in QUALNAME) is described in collapsed.c. */
+int tc_sink_collapsed(const struct tc_profile *p, FILE *out);
+/* Speedscope file format, one "sampled" profile per thread. */
+int tc_sink_speedscope(const struct tc_profile *p, FILE *out);
+/* Top functions by own and total samples, with a header describing the recording. LIMIT
+ * rows at most (0 = 30). Also returns -TC_ENOMEM (nothing written) when its scratch tables
+ * cannot be allocated. */
+int tc_sink_summary(const struct tc_profile *p, FILE *out, size_t limit);
+
+#endif

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/* Attaching to a Python process: find _PyRuntime in the executable or libpython the target
+ * has mapped, learn the version without running anything, and choose the layout. */
+#ifndef TC_TARGET_H
+#define TC_TARGET_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "layouts/layout.h"
+#include "reader/remote.h"
+
+struct tc_target {
+	pid_t pid;
+	struct tc_remote *mem;   /* owned */
+	struct tc_layout layout;
+	tc_raddr runtime;        /* &_PyRuntime */
+	tc_raddr code_type;      /* &PyCode_Type, 0 when unknown */
+	char version[24];        /* "3.12.1" */
+	char binary[512];        /* target path of the file holding _PyRuntime */
+	char how[64];            /* how _PyRuntime was found: ".dynsym", ".PyRuntime", ... */
+	int pthread_tid_off;     /* offset of the kernel tid in glibc's struct pthread, -1 */
+};
+
+/* Why an attach failed, for the user. Filled on every failure (empty on success). */
+struct tc_attach_diag {
+	char found[160];   /* what was found, e.g. "Python 3.8.18 (/usr/bin/python3.8)" */
+	char detail[256];  /* extra explanation */
+};
+
+/* Attach to PID. Returns 0 and *OUT (caller frees with tc_target_free); -TC_ESRCH (no such
+ * process), -TC_EPERM (not allowed to read it), -TC_ENOTPY (no Python runtime found),
+ * -TC_EVERSION (Python, but a version this build cannot read; DIAG->found names it),
+ * -TC_EINVAL (runtime found but its contents fail validation), -TC_ENOMEM. */
+int tc_target_attach(pid_t pid, struct tc_target **out, struct tc_attach_diag *diag);
+void tc_target_free(struct tc_target *t); /* accepts NULL */
+
+#endif

@@ -1,0 +1,349 @@
+/* SPDX-License-Identifier: MIT */
+/* The walker. See unwind.h.
+ *
+ * Interpreters -> threads -> frames, reading only the bytes the layout names. Every pointer
+ * and count comes from a process that keeps running, so each loop is bounded (threads,
+ * depth) and cycle-checked (Brent's algorithm: O(1) memory), and a frame whose code object
+ * does not validate ends that thread's stack as truncated rather than producing a frame
+ * that never existed. */
+#include "daemon/unwind.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/pthread_tid.h"
+
+/* Interpreters per runtime (subinterpreters). */
+#define MAX_INTERPS 256
+
+/* Brent's cycle detector over a chain of addresses. */
+struct cycle {
+	tc_raddr tortoise;
+	size_t power, lam;
+};
+
+static void cycle_init(struct cycle *c, tc_raddr start)
+{
+	c->tortoise = start;
+	c->power = 1;
+	c->lam = 0;
+}
+
+/* True when NEXT closes a cycle. */
+static bool cycle_step(struct cycle *c, tc_raddr next)
+{
+	if (next && next == c->tortoise)
+		return true;
+	if (++c->lam == c->power) {
+		c->tortoise = next;
+		c->power <<= 1;
+		c->lam = 0;
+	}
+	return false;
+}
+
+static int push_frame(struct tc_snapshot *s, tc_raddr code, int64_t addr, int32_t lineno)
+{
+	if (s->nframes == s->cap_frames) {
+		size_t cap = s->cap_frames ? s->cap_frames * 2 : 256;
+		struct tc_raw_frame *f = realloc(s->frames, cap * sizeof *f);
+		if (!f)
+			return -TC_ENOMEM;
+		s->frames = f;
+		s->cap_frames = cap;
+	}
+	s->frames[s->nframes++] = (struct tc_raw_frame){code, addr, lineno};
+	return 0;
+}
+
+static struct tc_thread_stack *push_thread(struct tc_snapshot *s)
+{
+	if (s->nthreads == s->cap_threads) {
+		size_t cap = s->cap_threads ? s->cap_threads * 2 : 16;
+		struct tc_thread_stack *v = realloc(s->threads, cap * sizeof *v);
+		if (!v)
+			return NULL;
+		s->threads = v;
+		s->cap_threads = cap;
+	}
+	struct tc_thread_stack *ts = &s->threads[s->nthreads++];
+	memset(ts, 0, sizeof *ts);
+	return ts;
+}
+
+/* Is ERR the end of the session rather than of one stack? */
+static bool fatal(int err)
+{
+	return err == -TC_ESRCH || err == -TC_EPERM || err == -TC_ENOMEM;
+}
+
+/* 3.11+: _PyInterpreterFrame chain from FRAME. */
+static int walk_iframes(struct tc_target *t, struct tc_code_cache *cc, tc_raddr frame,
+			struct tc_snapshot *s, struct tc_thread_stack *ts)
+{
+	const struct tc_layout *l = &t->layout;
+	uint8_t buf[256];
+	struct cycle cyc;
+	size_t depth = 0;
+	int err;
+
+	cycle_init(&cyc, frame);
+	while (frame) {
+		if (depth++ >= TC_MAX_DEPTH) {
+			ts->truncated = true;
+			break;
+		}
+		err = tc_remote_read(t->mem, frame, buf, (size_t)l->iframe.size);
+		if (err) {
+			if (fatal(err))
+				return err;
+			ts->truncated = true;
+			break;
+		}
+		uint8_t owner = tc_get_u8(buf, (size_t)l->iframe.owner);
+		tc_raddr prev = tc_get_u64(buf, (size_t)l->iframe.previous);
+		/* 3.12: frames owned by the C stack are shims; 3.14+: owned by the interpreter. */
+		if (owner < l->iframe.owner_first_shim) {
+			tc_raddr code = tc_get_u64(buf, (size_t)l->iframe.code) & ~l->iframe.code_tag_mask;
+			tc_raddr instr = tc_get_u64(buf, (size_t)l->iframe.instr);
+			const struct tc_code_info *ci;
+			err = tc_code_cache_get(cc, t, code, &ci);
+			if (err) {
+				if (fatal(err))
+					return err;
+				ts->truncated = true;
+				break;
+			}
+			int64_t addr = (int64_t)(instr - (code + (tc_raddr)l->code.code_adaptive));
+			/* Free-threaded 3.14+: a thread may run its own copy of the bytecode
+			 * (tlbc_index > 0); the offset is then not relative to co_code_adaptive. */
+			if (l->iframe.tlbc_index >= 0 &&
+			    tc_get_u32(buf, (size_t)l->iframe.tlbc_index) != 0)
+				addr = INT64_MIN;
+			/* Incomplete frames (still in their prologue) are invisible to Python
+			 * (_PyFrame_IsIncomplete); skip them too. */
+			bool incomplete = addr != INT64_MIN && ci->firsttraceable >= 0 &&
+					  owner != l->iframe.owner_generator &&
+					  addr < (int64_t)ci->firsttraceable * 2;
+			if (!incomplete) {
+				err = push_frame(s, code, addr, -1);
+				if (err)
+					return err;
+			}
+		}
+		if (cycle_step(&cyc, prev)) {
+			ts->truncated = true;
+			break;
+		}
+		frame = prev;
+	}
+	return 0;
+}
+
+/* 3.9/3.10: PyFrameObject chain from FRAME. */
+static int walk_frameobjs(struct tc_target *t, struct tc_code_cache *cc, tc_raddr frame,
+			  struct tc_snapshot *s, struct tc_thread_stack *ts)
+{
+	const struct tc_layout *l = &t->layout;
+	uint8_t buf[256];
+	struct cycle cyc;
+	size_t depth = 0;
+	int err;
+	bool v310 = l->linetable == TC_LT_LINETABLE;
+
+	cycle_init(&cyc, frame);
+	while (frame) {
+		if (depth++ >= TC_MAX_DEPTH) {
+			ts->truncated = true;
+			break;
+		}
+		err = tc_remote_read(t->mem, frame, buf, (size_t)l->frameobj.size);
+		if (err) {
+			if (fatal(err))
+				return err;
+			ts->truncated = true;
+			break;
+		}
+		tc_raddr back = tc_get_u64(buf, (size_t)l->frameobj.f_back);
+		tc_raddr code = tc_get_u64(buf, (size_t)l->frameobj.f_code);
+		int32_t lasti = (int32_t)tc_get_u32(buf, (size_t)l->frameobj.f_lasti);
+		int32_t lineno = (int32_t)tc_get_u32(buf, (size_t)l->frameobj.f_lineno);
+		const struct tc_code_info *ci;
+		err = tc_code_cache_get(cc, t, code, &ci);
+		if (err) {
+			if (fatal(err))
+				return err;
+			ts->truncated = true;
+			break;
+		}
+		int32_t known = -1;
+		if (v310) {
+			/* 3.10: f_lineno is set while tracing, else 0; f_lasti counts code units. */
+			if (lineno != 0)
+				known = lineno;
+			err = push_frame(s, code, lasti < 0 ? -1 : (int64_t)lasti * 2, known);
+		} else {
+			/* 3.9: f_lineno is only maintained while a trace function is set. */
+			if (tc_get_u64(buf, (size_t)l->frameobj.f_trace) != 0)
+				known = lineno;
+			err = push_frame(s, code, lasti, known);
+		}
+		if (err)
+			return err;
+		if (cycle_step(&cyc, back)) {
+			ts->truncated = true;
+			break;
+		}
+		frame = back;
+	}
+	return 0;
+}
+
+/* The innermost frame of the thread whose state is in TBUF. */
+static int top_frame(struct tc_target *t, const uint8_t *tbuf, tc_raddr *frame)
+{
+	const struct tc_layout *l = &t->layout;
+	if (l->tstate.frame >= 0) {
+		*frame = tc_get_u64(tbuf, (size_t)l->tstate.frame);
+		return 0;
+	}
+	if (l->tstate.current_frame >= 0) {
+		*frame = tc_get_u64(tbuf, (size_t)l->tstate.current_frame);
+		return 0;
+	}
+	/* 3.11/3.12: through the C frame record */
+	tc_raddr cframe = tc_get_u64(tbuf, (size_t)l->tstate.cframe);
+	*frame = 0;
+	if (!cframe)
+		return 0;
+	return tc_remote_read(t->mem, cframe + (tc_raddr)l->cframe.current_frame, frame,
+			      sizeof *frame);
+}
+
+struct gil_view {
+	bool known;
+	int32_t locked;
+	tc_raddr holder;
+};
+
+static void read_gil(struct tc_target *t, tc_raddr gil, struct gil_view *g)
+{
+	const struct tc_layout *l = &t->layout;
+	g->known = false;
+	if (!gil || l->gil.locked < 0 || l->gil.last_holder < 0)
+		return;
+	if (tc_remote_read(t->mem, gil + (tc_raddr)l->gil.locked, &g->locked, sizeof g->locked))
+		return;
+	if (tc_remote_read(t->mem, gil + (tc_raddr)l->gil.last_holder, &g->holder,
+			   sizeof g->holder))
+		return;
+	g->known = true;
+}
+
+int tc_unwind(struct tc_target *t, struct tc_code_cache *cc, struct tc_snapshot *s)
+{
+	const struct tc_layout *l = &t->layout;
+	uint8_t tbuf[1024];
+	tc_raddr interp = 0;
+	uint64_t main_ident = 0;
+	bool main_ident_known = false;
+	int err;
+
+	s->nthreads = 0;
+	s->nframes = 0;
+	if ((size_t)l->tstate.size > sizeof tbuf)
+		return -TC_EINVAL;
+	err = tc_remote_read(t->mem, t->runtime + (tc_raddr)l->runtime.interpreters_head, &interp,
+			     sizeof interp);
+	if (err)
+		return err;
+	if (l->runtime.main_thread >= 0 &&
+	    tc_remote_read(t->mem, t->runtime + (tc_raddr)l->runtime.main_thread, &main_ident,
+			   sizeof main_ident) == 0)
+		main_ident_known = true;
+
+	struct cycle icyc;
+	cycle_init(&icyc, interp);
+	for (int64_t idx = 0; interp; idx++) {
+		if (idx >= MAX_INTERPS)
+			return -TC_ECORRUPT;
+		/* The interpreter's fields are far apart (threads.head is ~7 KB in on 3.13+):
+		 * read just them, in one batch. */
+		tc_raddr next_interp = 0, ts_addr = 0, threads_main = 0, gil = 0;
+		struct tc_riov iv[4] = {
+			{interp + (tc_raddr)l->interp.next, &next_interp, 8},
+			{interp + (tc_raddr)l->interp.threads_head, &ts_addr, 8},
+		};
+		size_t niv = 2;
+		if (l->interp.threads_main >= 0)
+			iv[niv++] = (struct tc_riov){interp + (tc_raddr)l->interp.threads_main, &threads_main, 8};
+		if (l->runtime.gil >= 0)
+			gil = t->runtime + (tc_raddr)l->runtime.gil;
+		else if (l->interp.gil_ptr >= 0)
+			iv[niv++] = (struct tc_riov){interp + (tc_raddr)l->interp.gil_ptr, &gil, 8};
+		err = tc_remote_readv(t->mem, iv, niv);
+		if (err)
+			return err;
+		struct gil_view gv;
+		read_gil(t, gil, &gv);
+
+		struct cycle tcyc;
+		cycle_init(&tcyc, ts_addr);
+		while (ts_addr) {
+			if (s->nthreads >= TC_MAX_THREADS)
+				return -TC_ECORRUPT;
+			err = tc_remote_read(t->mem, ts_addr, tbuf, (size_t)l->tstate.size);
+			if (err)
+				return err;
+			struct tc_thread_stack *ts = push_thread(s);
+			if (!ts)
+				return -TC_ENOMEM;
+			ts->tstate = ts_addr;
+			ts->interp_id = idx;
+			ts->thread_id = tc_get_u64(tbuf, (size_t)l->tstate.thread_id);
+			if (l->tstate.native_thread_id >= 0)
+				ts->native_id = tc_get_u64(tbuf, (size_t)l->tstate.native_thread_id);
+			else
+				ts->native_id = tc_pthread_tid(t, ts->thread_id);
+			if (main_ident_known)
+				ts->main = ts->thread_id == main_ident;
+			else if (l->interp.threads_main >= 0)
+				ts->main = threads_main == ts_addr;
+			else
+				ts->main = ts->native_id == (uint64_t)t->pid;
+			ts->holds_gil = gv.known ? (gv.locked && gv.holder == ts_addr) : -1;
+			ts->first = s->nframes;
+
+			tc_raddr frame = 0;
+			err = top_frame(t, tbuf, &frame);
+			if (err && fatal(err))
+				return err;
+			if (err)
+				ts->truncated = true;
+			else if (l->frame_model == TC_FRAMES_OBJECT)
+				err = walk_frameobjs(t, cc, frame, s, ts);
+			else
+				err = walk_iframes(t, cc, frame, s, ts);
+			if (err)
+				return err;
+			/* ts may have moved if threads grew; it did not (no push since) */
+			ts->n = s->nframes - ts->first;
+
+			tc_raddr next = tc_get_u64(tbuf, (size_t)l->tstate.next);
+			if (cycle_step(&tcyc, next))
+				return -TC_ECORRUPT;
+			ts_addr = next;
+		}
+		if (cycle_step(&icyc, next_interp))
+			return -TC_ECORRUPT;
+		interp = next_interp;
+	}
+	return 0;
+}
+
+void tc_snapshot_free(struct tc_snapshot *s)
+{
+	free(s->threads);
+	free(s->frames);
+	memset(s, 0, sizeof *s);
+}

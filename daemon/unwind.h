@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/* The walker: every interpreter, every thread, every Python frame of a target, as raw
+ * (code object, instruction offset) pairs. Names and lines are resolved afterwards through
+ * the code cache, so a sampler can intern frames without decoding strings each time. */
+#ifndef TC_UNWIND_H
+#define TC_UNWIND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "daemon/code_cache.h"
+#include "daemon/target.h"
+
+/* No depth limit short of this many frames per thread. */
+#define TC_MAX_DEPTH 65536
+/* Threads per snapshot, over all interpreters. */
+#define TC_MAX_THREADS 4096
+
+struct tc_raw_frame {
+	tc_raddr code;  /* code object (validated) */
+	int64_t addr;   /* byte offset of the current instruction; negative: not started */
+	int32_t lineno; /* line known without the table (3.9/3.10 tracing), else -1 */
+};
+
+struct tc_thread_stack {
+	tc_raddr tstate;
+	int64_t interp_id;    /* index of the interpreter in the runtime's list */
+	uint64_t thread_id;   /* threading.get_ident() */
+	uint64_t native_id;   /* kernel tid, 0 when unknown */
+	bool main;            /* the runtime's main thread */
+	int8_t holds_gil;     /* 1 / 0, -1 when unknown */
+	bool truncated;       /* chain broken, cyclic or deeper than TC_MAX_DEPTH */
+	size_t first, n;      /* frames[first .. first+n) of the snapshot, innermost first */
+};
+
+/* The result of one walk. Reused across walks: arrays grow, never shrink. */
+struct tc_snapshot {
+	struct tc_thread_stack *threads;
+	size_t nthreads, cap_threads;
+	struct tc_raw_frame *frames;
+	size_t nframes, cap_frames;
+};
+
+/* Walk T now and fill S (previous contents discarded). Code objects met are loaded into
+ * CC. Returns 0 when every thread was walked (a thread whose chain broke is marked
+ * truncated, and the call still returns 0); -TC_ESRCH when the target is gone; -TC_EFAULT /
+ * -TC_ECORRUPT when the thread list itself could not be read consistently (torn read:
+ * retry); -TC_ENOMEM. */
+int tc_unwind(struct tc_target *t, struct tc_code_cache *cc, struct tc_snapshot *s);
+
+void tc_snapshot_free(struct tc_snapshot *s); /* frees the arrays, keeps S itself */
+
+#endif

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/* Facts about the target process from /proc: existence, threads, their scheduler state,
+ * command line, and the path prefix under which its files are visible (containers). */
+#ifndef TC_PROC_H
+#define TC_PROC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "tc/common.h"
+
+/* 0 when PID exists, -TC_ESRCH when it does not, -TC_EPERM when it exists but /proc refuses
+ * to show its maps (ptrace access mode check failed). */
+int tc_proc_check(pid_t pid);
+
+/* Host path of target file PATH: "/proc/PID/root" + PATH, so a process in another mount
+ * namespace (container) is read through its own root. Writes at most LEN bytes including
+ * the NUL. Returns 0 or -TC_ERANGE. */
+int tc_proc_root_path(pid_t pid, const char *path, char *out, size_t len);
+
+/* Thread ids of PID (from /proc/PID/task). *TIDS is allocated (caller frees); *N set.
+ * Returns 0, -TC_ESRCH, -TC_ENOMEM. */
+int tc_proc_threads(pid_t pid, pid_t **tids, size_t *n);
+
+/* Scheduler state letter of thread TID of PID ('R', 'S', 'D', ...), from
+ * /proc/PID/task/TID/stat. Returns the letter (> 0), or -TC_ESRCH. */
+int tc_proc_thread_state(pid_t pid, pid_t tid);
+
+/* Command line of PID with NULs replaced by spaces, into OUT (at most LEN bytes incl. NUL,
+ * truncated). Returns 0 or -TC_ESRCH. */
+int tc_proc_cmdline(pid_t pid, char *out, size_t len);
+
+#endif

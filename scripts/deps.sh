@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Install what building and testing tachyon-c needs, with apt-get, only when missing.
+# Usage: scripts/deps.sh [build|check]   (check adds what the test suites need)
+set -euo pipefail
+what=${1:-build}
+pkgs=(gcc make meson ninja-build pkg-config libelf-dev libdw-dev libcjson-dev libbpf-dev check python3)
+if [ "$what" = check ]; then
+	pkgs+=(python3-pytest gdb patchelf curl xz-utils binutils tmux nodejs npm)
+fi
+missing=()
+for p in "${pkgs[@]}"; do
+	# nodejs may come from another repository with npm bundled: accept a working command.
+	case $p in
+	npm) command -v npm >/dev/null && continue ;;
+	nodejs) command -v node >/dev/null && continue ;;
+	esac
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then exit 0; fi
+echo "deps: installing ${missing[*]}" >&2
+SUDO=
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
