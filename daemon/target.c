@@ -260,10 +260,14 @@ out:
 	return err;
 }
 
-/* Walk the candidate files, libpython before executables (an embedding application maps
- * both, and only libpython holds the runtime). */
-static int find_runtime(pid_t pid, struct tc_remote *mem, const struct tc_maps *maps,
-			struct found *f)
+/* Candidate runtimes, in the order they are tried: libpython before executables (an
+ * embedding application maps both, and only libpython holds the live runtime). The same
+ * library mapped twice from different paths (a copy loaded with ctypes) yields two
+ * candidates; only the initialized one validates. */
+#define MAX_CANDIDATES 8
+
+static int find_runtimes(pid_t pid, struct tc_remote *mem, const struct tc_maps *maps,
+			 struct found *f, size_t *nf)
 {
 	char link[64], exe[512] = "";
 	snprintf(link, sizeof link, "/proc/%d/exe", (int)pid);
@@ -272,28 +276,30 @@ static int find_runtime(pid_t pid, struct tc_remote *mem, const struct tc_maps *
 	size_t el = strlen(exe);
 	if (el > 10 && strcmp(exe + el - 10, " (deleted)") == 0)
 		exe[el - 10] = '\0';
+	*nf = 0;
 	for (int pass = 0; pass < 2; pass++) {
-		for (size_t i = 0; i < maps->n; i++) {
+		for (size_t i = 0; i < maps->n && *nf < MAX_CANDIDATES; i++) {
 			const struct tc_map *m = &maps->v[i];
 			if (!m->path[0] || m->path[0] == '[' || !is_candidate(m->path, exe))
 				continue;
 			bool lib = strncmp(base_name(m->path), "libpython", 9) == 0;
 			if (lib != (pass == 0))
 				continue;
-			/* first mapping of this path only (duplicates: a re-dlopen) */
+			/* first mapping of each path only */
 			bool seen = false;
 			for (size_t j = 0; j < i && !seen; j++)
 				seen = strcmp(maps->v[j].path, m->path) == 0;
 			if (seen)
 				continue;
-			int err = try_file(pid, mem, maps, m, f);
+			memset(&f[*nf], 0, sizeof f[*nf]);
+			int err = try_file(pid, mem, maps, m, &f[*nf]);
 			if (err == 0)
-				return 0;
-			if (err != -TC_ENOENT)
+				(*nf)++;
+			else if (err != -TC_ENOENT)
 				return err;
 		}
 	}
-	return -TC_ENOENT;
+	return *nf ? 0 : -TC_ENOENT;
 }
 
 /* Read a pointer-sized value; 0 on failure. */
@@ -305,13 +311,74 @@ static tc_raddr rd_ptr(struct tc_remote *mem, tc_raddr a)
 	return v;
 }
 
+/* Turn candidate F into T's version and layout, and check that its runtime holds an
+ * interpreter. WAIT: allow a starting process up to a second to create one. */
+static int settle(struct tc_target *t, const struct tc_maps *maps, const struct found *f,
+		  bool wait, struct tc_attach_diag *diag)
+{
+	char vbuf[24] = "", msg[256] = "";
+	int err;
+
+	if (!f->hex) {
+		snprintf(msg, sizeof msg, "Python of unknown version (%s)", f->path);
+		diag_set(diag, msg, "could not determine the version from the runtime or the binary");
+		return -TC_EVERSION;
+	}
+	tc_version_format(f->hex, vbuf, sizeof vbuf);
+	snprintf(msg, sizeof msg, "Python %s%s (%.200s)", vbuf, f->debug ? " debug build" : "",
+		 f->path);
+	diag_set(diag, msg, "");
+	if (f->hex < TC_PY_MIN_HEX || f->hex > TC_PY_MAX_HEX || TC_HEX_MAJOR(f->hex) != 3)
+		return -TC_EVERSION;
+
+	if (TC_HEX_MINOR(f->hex) >= 13) {
+		uint8_t dbg[TC_DEBUG_OFFSETS_MAX];
+		long n = read_clamped(t->mem, maps, f->runtime, dbg, sizeof dbg);
+		if (n < 0)
+			return (int)n;
+		err = tc_layout_from_debug_offsets(dbg, (size_t)n, f->debug, &t->layout);
+		if (err == -TC_EINVAL)
+			diag_set(diag, NULL, "its _Py_DebugOffsets fail validation");
+	} else {
+		err = tc_layout_from_table(f->hex, f->debug, &t->layout);
+	}
+	if (err)
+		return err;
+	/* Keep the full version the runtime reports (Py_Version / debug offsets), with the
+	 * micro version taken from the binary for 3.9/3.10. */
+	t->layout.version_hex = f->hex;
+	t->runtime = f->runtime;
+	t->code_type = f->code_type;
+	snprintf(t->version, sizeof t->version, "%s", vbuf);
+	snprintf(t->binary, sizeof t->binary, "%s", f->path);
+	snprintf(t->how, sizeof t->how, "%s", f->how);
+
+	tc_raddr interp = 0;
+	for (int tries = 0; tries < (wait ? 20 : 1); tries++) {
+		if (tries) {
+			struct timespec ts = {0, 50 * 1000 * 1000};
+			nanosleep(&ts, NULL);
+		}
+		interp = rd_ptr(t->mem, t->runtime + (tc_raddr)t->layout.runtime.interpreters_head);
+		if (interp)
+			break;
+	}
+	if (!interp || !tc_maps_find(maps, interp)) {
+		diag_set(diag, NULL, "its runtime holds no valid interpreter (not initialized, or "
+				     "the layout does not match)");
+		return -TC_EINVAL;
+	}
+	return 0;
+}
+
 int tc_target_attach(pid_t pid, struct tc_target **out, struct tc_attach_diag *diag)
 {
 	struct tc_maps maps = {0};
 	struct tc_target *t = NULL;
-	struct found f = {0};
-	char vbuf[24] = "", msg[256] = "";
-	int err;
+	struct found f[MAX_CANDIDATES];
+	struct tc_attach_diag first_diag = {0}, d;
+	size_t nf = 0;
+	int err, first_err = 0;
 
 	if (diag)
 		memset(diag, 0, sizeof *diag);
@@ -332,24 +399,22 @@ int tc_target_attach(pid_t pid, struct tc_target **out, struct tc_attach_diag *d
 	if (err)
 		goto out;
 	/* A first read tells a permission problem from a non-Python process. */
-	if (maps.n > 0) {
+	for (size_t i = 0; i < maps.n; i++) {
 		uint8_t probe;
-		for (size_t i = 0; i < maps.n; i++) {
-			if (!maps.v[i].r)
-				continue;
-			err = tc_remote_read(t->mem, maps.v[i].start, &probe, 1);
-			if (err == -TC_EPERM || err == -TC_ESRCH)
-				goto out;
-			err = 0;
-			break;
-		}
+		if (!maps.v[i].r)
+			continue;
+		err = tc_remote_read(t->mem, maps.v[i].start, &probe, 1);
+		if (err == -TC_EPERM || err == -TC_ESRCH)
+			goto out;
+		err = 0;
+		break;
 	}
 
-	err = find_runtime(pid, t->mem, &maps, &f);
+	err = find_runtimes(pid, t->mem, &maps, f, &nf);
 	if (err == -TC_ENOENT) {
-		char cmd[128] = "";
+		char cmd[128] = "", msg[200];
 		tc_proc_cmdline(pid, cmd, sizeof cmd);
-		snprintf(msg, sizeof msg, "process %d (%s) maps no Python interpreter", (int)pid,
+		snprintf(msg, sizeof msg, "process %d (%.120s) maps no Python interpreter", (int)pid,
 			 cmd[0] ? cmd : "?");
 		diag_set(diag, msg, NULL);
 		err = -TC_ENOTPY;
@@ -357,60 +422,24 @@ int tc_target_attach(pid_t pid, struct tc_target **out, struct tc_attach_diag *d
 	}
 	if (err)
 		goto out;
-	if (!f.hex) {
-		snprintf(msg, sizeof msg, "Python of unknown version (%s)", f.path);
-		diag_set(diag, msg, "could not determine the version from the runtime or the binary");
-		err = -TC_EVERSION;
-		goto out;
-	}
-	tc_version_format(f.hex, vbuf, sizeof vbuf);
-	snprintf(msg, sizeof msg, "Python %s%s (%s)", vbuf, f.debug ? " debug build" : "", f.path);
-	if (f.hex < TC_PY_MIN_HEX || f.hex > TC_PY_MAX_HEX || TC_HEX_MAJOR(f.hex) != 3) {
-		diag_set(diag, msg, NULL);
-		err = -TC_EVERSION;
-		goto out;
-	}
-
-	if (TC_HEX_MINOR(f.hex) >= 13) {
-		uint8_t dbg[TC_DEBUG_OFFSETS_MAX];
-		long n = read_clamped(t->mem, &maps, f.runtime, dbg, sizeof dbg);
-		if (n < 0) {
-			err = (int)n;
-			goto out;
+	/* The first candidate that validates wins; the first failure is what gets reported.
+	 * Only the last candidate waits for a starting process to initialize. */
+	for (size_t i = 0; i < nf; i++) {
+		memset(&d, 0, sizeof d);
+		err = settle(t, &maps, &f[i], i + 1 == nf, &d);
+		if (err == 0)
+			break;
+		if (!first_err) {
+			first_err = err;
+			first_diag = d;
 		}
-		err = tc_layout_from_debug_offsets(dbg, (size_t)n, f.debug, &t->layout);
-		if (err == -TC_EINVAL)
-			diag_set(diag, msg, "its _Py_DebugOffsets fail validation");
-	} else {
-		err = tc_layout_from_table(f.hex, f.debug, &t->layout);
+		if (err == -TC_ESRCH || err == -TC_EPERM || err == -TC_ENOMEM)
+			break;
 	}
 	if (err) {
-		diag_set(diag, msg, NULL);
-		goto out;
-	}
-	/* Keep the full version the runtime reports (Py_Version / debug offsets), with the
-	 * micro version taken from the binary for 3.9/3.10. */
-	t->layout.version_hex = f.hex;
-	t->runtime = f.runtime;
-	t->code_type = f.code_type;
-	snprintf(t->version, sizeof t->version, "%s", vbuf);
-	snprintf(t->binary, sizeof t->binary, "%s", f.path);
-	snprintf(t->how, sizeof t->how, "%s", f.how);
-
-	/* The runtime must hold an interpreter. A process that is still starting has none
-	 * yet: give it up to a second. */
-	tc_raddr interp = 0;
-	for (int tries = 0; tries < 20; tries++) {
-		interp = rd_ptr(t->mem, t->runtime + (tc_raddr)t->layout.runtime.interpreters_head);
-		if (interp)
-			break;
-		struct timespec ts = {0, 50 * 1000 * 1000};
-		nanosleep(&ts, NULL);
-	}
-	if (!interp || !tc_maps_find(&maps, interp)) {
-		diag_set(diag, msg, "its runtime holds no valid interpreter (not initialized, or "
-				    "the layout does not match)");
-		err = -TC_EINVAL;
+		err = first_err;
+		if (diag)
+			*diag = first_diag;
 		goto out;
 	}
 	if (t->layout.tstate.native_thread_id < 0)
@@ -419,8 +448,6 @@ int tc_target_attach(pid_t pid, struct tc_target **out, struct tc_attach_diag *d
 	t = NULL;
 	err = 0;
 out:
-	if (err && diag && !diag->found[0] && err == -TC_EVERSION)
-		diag_set(diag, msg, NULL);
 	tc_maps_free(&maps);
 	tc_target_free(t);
 	return err;
