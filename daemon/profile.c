@@ -1,0 +1,539 @@
+/* SPDX-License-Identifier: MIT */
+/* Aggregation of samples into interned frames and per-thread interned stacks.
+ *
+ * Three layers of interning, each an open-addressing hash index over an append-only array:
+ * strings (every distinct string stored once, so equal strings share one pointer), frames
+ * (file, name, qualname, line, first_line -> frame id) and, per thread, stacks (sequence of
+ * frame ids -> stack id with a count). Indexes use linear probing over a power-of-two table
+ * kept at most half full, and grow by doubling only when a new key is inserted: recording a
+ * sample whose frames and stack were all seen before hashes, compares and adds, nothing else.
+ *
+ * Growth is unbounded for now: a profile holds every distinct stack it was given. */
+#include "daemon/profile.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "tc/common.h"
+
+#define TC_UNKNOWN_STR "<unknown>"
+#define TC_INDEX_MIN_CAP 64u
+
+/* One slot of an index: the entry's 32-bit hash and its array position + 1 (0 = empty). */
+struct tc_slot {
+	uint32_t hash;
+	uint32_t pos1;
+};
+
+/* Open-addressing hash index; the entries themselves live in an array owned by the user. */
+struct tc_index {
+	struct tc_slot *slots;
+	uint32_t cap; /* power of two, or 0 before the first insertion */
+	uint32_t used;
+};
+
+/* A distinct stack of one thread: frame ids at ids[off .. off + n), innermost first. */
+struct tc_stack {
+	size_t off;
+	size_t n;
+	uint64_t count;
+};
+
+struct tc_thread {
+	uint64_t native_id;
+	uint64_t ident;
+	uint64_t total;
+	int32_t *ids; /* frame ids of every stack, back to back */
+	size_t nids, capids;
+	struct tc_stack *stacks;
+	size_t nstacks, capstacks;
+	struct tc_index index; /* over stacks */
+};
+
+struct tc_profile {
+	struct tc_profile_meta meta; /* strings owned */
+	struct tc_profile_stats stats;
+
+	char **strs; /* interned strings, owned */
+	size_t nstrs, capstrs;
+	struct tc_index str_index;
+
+	struct tc_pframe *frames; /* strings point into strs */
+	size_t nframes, capframes;
+	struct tc_index frame_index;
+
+	struct tc_thread *threads;
+	size_t nthreads, capthreads;
+	struct tc_index thread_index;
+
+	uint64_t total;
+};
+
+/* ---- hashing ---- */
+
+/* Final avalanche of a 64-bit value (the murmur3 finaliser), folded to 32 bits. */
+static uint32_t tc_mix64(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 33;
+	return (uint32_t)h;
+}
+
+/* FNV-1a over the bytes of S, 64-bit, not yet mixed. */
+static uint64_t tc_hash_str(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+		h ^= *c;
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+/* Combine V into running hash H. */
+static uint64_t tc_hash_add(uint64_t h, uint64_t v)
+{
+	return (h ^ (v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2))) * 0x100000001b3ull;
+}
+
+/* Hash of a frame key by content, so a lookup needs no interning first. */
+static uint32_t tc_hash_frame(const char *file, const char *name, const char *qualname,
+			      int32_t line, int32_t first_line)
+{
+	uint64_t h = tc_hash_str(file);
+	h = tc_hash_add(h, tc_hash_str(name));
+	h = tc_hash_add(h, tc_hash_str(qualname));
+	h = tc_hash_add(h, (uint32_t)line);
+	h = tc_hash_add(h, (uint32_t)first_line);
+	return tc_mix64(h);
+}
+
+/* Hash of a stack: its length and frame ids in order. */
+static uint32_t tc_hash_ids(const int32_t *ids, size_t n)
+{
+	uint64_t h = n;
+	for (size_t i = 0; i < n; i++)
+		h = tc_hash_add(h, (uint32_t)ids[i]);
+	return tc_mix64(h);
+}
+
+/* Hash of a thread key. */
+static uint32_t tc_hash_thread(uint64_t native_id, uint64_t ident)
+{
+	return tc_mix64(tc_hash_add(native_id, ident));
+}
+
+/* ---- the index ---- */
+
+/* Slot where a probe for HASH starts. */
+static uint32_t tc_index_first(const struct tc_index *ix, uint32_t hash)
+{
+	return hash & (ix->cap - 1);
+}
+
+/* Next slot of a linear probe after I, wrapping around. */
+static uint32_t tc_index_next(const struct tc_index *ix, uint32_t i)
+{
+	return (i + 1) & (ix->cap - 1);
+}
+
+/* Make room for one more entry, doubling (and rehashing) when the table would pass half
+ * full. Returns 0 or -TC_ENOMEM (the index is unchanged then). */
+static int tc_index_reserve(struct tc_index *ix)
+{
+	struct tc_slot *slots = NULL;
+	uint32_t cap;
+	int err = 0;
+
+	if (ix->cap && (uint64_t)(ix->used + 1) * 2 <= ix->cap)
+		goto out;
+	cap = ix->cap ? ix->cap * 2 : TC_INDEX_MIN_CAP;
+	if (cap < ix->cap) {
+		err = -TC_ENOMEM;
+		goto out;
+	}
+	slots = calloc(cap, sizeof(*slots));
+	if (!slots) {
+		err = -TC_ENOMEM;
+		goto out;
+	}
+	for (uint32_t i = 0; i < ix->cap; i++) {
+		struct tc_slot s = ix->slots[i];
+		uint32_t j;
+
+		if (!s.pos1)
+			continue;
+		for (j = s.hash & (cap - 1); slots[j].pos1; j = (j + 1) & (cap - 1))
+			;
+		slots[j] = s;
+	}
+	free(ix->slots);
+	ix->slots = slots;
+	ix->cap = cap;
+out:
+	return err;
+}
+
+/* Record entry POS under HASH. The caller has reserved room and knows the key is absent. */
+static void tc_index_insert(struct tc_index *ix, uint32_t hash, size_t pos)
+{
+	uint32_t i;
+
+	for (i = tc_index_first(ix, hash); ix->slots[i].pos1; i = tc_index_next(ix, i))
+		;
+	ix->slots[i].hash = hash;
+	ix->slots[i].pos1 = (uint32_t)pos + 1;
+	ix->used++;
+}
+
+/* Release the slots; the index is empty and reusable afterwards. */
+static void tc_index_free(struct tc_index *ix)
+{
+	free(ix->slots);
+	ix->slots = NULL;
+	ix->cap = ix->used = 0;
+}
+
+/* Grow array *A of *CAP elements of SIZE bytes so it holds at least NEED. Returns 0 or
+ * -TC_ENOMEM (the array is unchanged then). */
+static int tc_grow(void **a, size_t *cap, size_t size, size_t need)
+{
+	size_t ncap = *cap ? *cap : 16;
+	void *na;
+
+	if (need <= *cap)
+		return 0;
+	while (ncap < need) {
+		if (ncap > SIZE_MAX / 2 / size)
+			return -TC_ENOMEM;
+		ncap *= 2;
+	}
+	na = realloc(*a, ncap * size);
+	if (!na)
+		return -TC_ENOMEM;
+	*a = na;
+	*cap = ncap;
+	return 0;
+}
+
+/* ---- strings ---- */
+
+/* Return the profile's copy of S, adding it on first sight, or NULL on allocation failure. */
+static const char *tc_intern(struct tc_profile *p, const char *s)
+{
+	uint32_t hash = tc_mix64(tc_hash_str(s));
+	char *copy = NULL;
+	const char *ret = NULL;
+	uint32_t i;
+
+	if (p->str_index.cap) {
+		for (i = tc_index_first(&p->str_index, hash); p->str_index.slots[i].pos1;
+		     i = tc_index_next(&p->str_index, i)) {
+			const struct tc_slot *sl = &p->str_index.slots[i];
+
+			if (sl->hash == hash && !strcmp(p->strs[sl->pos1 - 1], s)) {
+				ret = p->strs[sl->pos1 - 1];
+				goto out;
+			}
+		}
+	}
+	if (p->nstrs >= UINT32_MAX - 1)
+		goto out;
+	if (tc_grow((void **)&p->strs, &p->capstrs, sizeof(*p->strs), p->nstrs + 1) ||
+	    tc_index_reserve(&p->str_index))
+		goto out;
+	copy = strdup(s);
+	if (!copy)
+		goto out;
+	p->strs[p->nstrs] = copy;
+	tc_index_insert(&p->str_index, hash, p->nstrs);
+	p->nstrs++;
+	ret = copy;
+out:
+	return ret;
+}
+
+/* strdup that keeps NULL as NULL. Sets *FAILED when a non-NULL string could not be copied. */
+static char *tc_dup_opt(const char *s, bool *failed)
+{
+	char *d;
+
+	if (!s)
+		return NULL;
+	d = strdup(s);
+	if (!d)
+		*failed = true;
+	return d;
+}
+
+/* ---- the profile ---- */
+
+/* Meta strings are duplicated; a NULL META gives zeros and NULL strings. */
+struct tc_profile *tc_profile_new(const struct tc_profile_meta *meta)
+{
+	struct tc_profile *p = calloc(1, sizeof(*p));
+	bool failed = false;
+
+	if (!p)
+		goto out;
+	if (meta) {
+		p->meta.pid = meta->pid;
+		p->meta.rate_hz = meta->rate_hz;
+		p->meta.python_version = tc_dup_opt(meta->python_version, &failed);
+		p->meta.command = tc_dup_opt(meta->command, &failed);
+		p->meta.mode = tc_dup_opt(meta->mode, &failed);
+	}
+	if (failed) {
+		tc_profile_free(p);
+		p = NULL;
+	}
+out:
+	return p;
+}
+
+/* Frees every interned string, frame, thread and stack, then P. */
+void tc_profile_free(struct tc_profile *p)
+{
+	if (!p)
+		return;
+	for (size_t i = 0; i < p->nthreads; i++) {
+		free(p->threads[i].ids);
+		free(p->threads[i].stacks);
+		tc_index_free(&p->threads[i].index);
+	}
+	free(p->threads);
+	tc_index_free(&p->thread_index);
+	free(p->frames);
+	tc_index_free(&p->frame_index);
+	for (size_t i = 0; i < p->nstrs; i++)
+		free(p->strs[i]);
+	free(p->strs);
+	tc_index_free(&p->str_index);
+	free((char *)p->meta.python_version);
+	free((char *)p->meta.command);
+	free((char *)p->meta.mode);
+	free(p);
+}
+
+/* Probe by content first; strings are interned only for a new frame. */
+int32_t tc_profile_frame(struct tc_profile *p, const char *file, const char *name,
+			 const char *qualname, int32_t line, int32_t first_line)
+{
+	struct tc_pframe f;
+	uint32_t hash, i;
+	int32_t ret = -TC_ENOMEM;
+
+	file = file ? file : TC_UNKNOWN_STR;
+	name = name ? name : TC_UNKNOWN_STR;
+	qualname = qualname ? qualname : TC_UNKNOWN_STR;
+	hash = tc_hash_frame(file, name, qualname, line, first_line);
+
+	if (p->frame_index.cap) {
+		for (i = tc_index_first(&p->frame_index, hash); p->frame_index.slots[i].pos1;
+		     i = tc_index_next(&p->frame_index, i)) {
+			const struct tc_slot *sl = &p->frame_index.slots[i];
+			const struct tc_pframe *g = &p->frames[sl->pos1 - 1];
+
+			if (sl->hash == hash && g->line == line && g->first_line == first_line &&
+			    !strcmp(g->qualname, qualname) && !strcmp(g->name, name) &&
+			    !strcmp(g->file, file)) {
+				ret = (int32_t)(sl->pos1 - 1);
+				goto out;
+			}
+		}
+	}
+
+	/* Frame ids are int32_t: refuse the 2^31st distinct frame as if memory ran out. */
+	if (p->nframes >= INT32_MAX)
+		goto out;
+	f.file = tc_intern(p, file);
+	f.name = tc_intern(p, name);
+	f.qualname = tc_intern(p, qualname);
+	f.line = line;
+	f.first_line = first_line;
+	if (!f.file || !f.name || !f.qualname)
+		goto out;
+	if (tc_grow((void **)&p->frames, &p->capframes, sizeof(*p->frames), p->nframes + 1) ||
+	    tc_index_reserve(&p->frame_index))
+		goto out;
+	p->frames[p->nframes] = f;
+	tc_index_insert(&p->frame_index, hash, p->nframes);
+	ret = (int32_t)p->nframes++;
+out:
+	return ret;
+}
+
+/* Return the thread keyed by (NATIVE_ID, IDENT), creating it on first sight; NULL when
+ * out of memory. */
+static struct tc_thread *tc_profile_thread(struct tc_profile *p, uint64_t native_id,
+					   uint64_t ident)
+{
+	uint32_t hash = tc_hash_thread(native_id, ident);
+	struct tc_thread *t = NULL;
+	uint32_t i;
+
+	if (p->thread_index.cap) {
+		for (i = tc_index_first(&p->thread_index, hash); p->thread_index.slots[i].pos1;
+		     i = tc_index_next(&p->thread_index, i)) {
+			struct tc_thread *c = &p->threads[p->thread_index.slots[i].pos1 - 1];
+
+			if (c->native_id == native_id && c->ident == ident) {
+				t = c;
+				goto out;
+			}
+		}
+	}
+	if (p->nthreads >= UINT32_MAX - 1 ||
+	    tc_grow((void **)&p->threads, &p->capthreads, sizeof(*p->threads), p->nthreads + 1) ||
+	    tc_index_reserve(&p->thread_index))
+		goto out;
+	t = &p->threads[p->nthreads];
+	memset(t, 0, sizeof(*t));
+	t->native_id = native_id;
+	t->ident = ident;
+	tc_index_insert(&p->thread_index, hash, p->nthreads);
+	p->nthreads++;
+out:
+	return t;
+}
+
+/* Ids are checked before anything changes, so a bad call records nothing. */
+int tc_profile_add(struct tc_profile *p, uint64_t native_tid, uint64_t thread_id,
+		   const int32_t *frames, size_t n, uint64_t weight)
+{
+	struct tc_thread *t;
+	struct tc_stack *s;
+	uint32_t hash, i;
+	int err = 0;
+
+	for (size_t k = 0; k < n; k++) {
+		if (frames[k] < 0 || (size_t)frames[k] >= p->nframes) {
+			err = -TC_EINVAL;
+			goto out;
+		}
+	}
+	t = tc_profile_thread(p, native_tid, thread_id);
+	if (!t) {
+		err = -TC_ENOMEM;
+		goto out;
+	}
+	hash = tc_hash_ids(frames, n);
+	if (t->index.cap) {
+		for (i = tc_index_first(&t->index, hash); t->index.slots[i].pos1;
+		     i = tc_index_next(&t->index, i)) {
+			const struct tc_slot *sl = &t->index.slots[i];
+
+			s = &t->stacks[sl->pos1 - 1];
+			if (sl->hash == hash && s->n == n &&
+			    (n == 0 || !memcmp(t->ids + s->off, frames, n * sizeof(*frames))))
+				goto found;
+		}
+	}
+	if (t->nstacks >= UINT32_MAX - 1 || t->nids > SIZE_MAX - n ||
+	    tc_grow((void **)&t->ids, &t->capids, sizeof(*t->ids), t->nids + n) ||
+	    tc_grow((void **)&t->stacks, &t->capstacks, sizeof(*t->stacks), t->nstacks + 1) ||
+	    tc_index_reserve(&t->index)) {
+		err = -TC_ENOMEM;
+		goto out;
+	}
+	if (n)
+		memcpy(t->ids + t->nids, frames, n * sizeof(*frames));
+	s = &t->stacks[t->nstacks];
+	s->off = t->nids;
+	s->n = n;
+	s->count = 0;
+	tc_index_insert(&t->index, hash, t->nstacks);
+	t->nstacks++;
+	t->nids += n;
+found:
+	s->count += weight;
+	t->total += weight;
+	p->total += weight;
+out:
+	return err;
+}
+
+/* The sampler writes through this pointer; sinks read it. */
+struct tc_profile_stats *tc_profile_stats(struct tc_profile *p)
+{
+	return &p->stats;
+}
+
+/* Borrowed; strings owned by P. */
+const struct tc_profile_meta *tc_profile_get_meta(const struct tc_profile *p)
+{
+	return &p->meta;
+}
+
+/* Number of distinct frames interned so far. */
+size_t tc_profile_nframes(const struct tc_profile *p)
+{
+	return p->nframes;
+}
+
+/* Returns NULL for an id outside 0 .. nframes - 1. */
+const struct tc_pframe *tc_profile_get_frame(const struct tc_profile *p, int32_t id)
+{
+	if (id < 0 || (size_t)id >= p->nframes)
+		return NULL;
+	return &p->frames[id];
+}
+
+/* Number of distinct (native id, ident) threads seen. */
+size_t tc_profile_nthreads(const struct tc_profile *p)
+{
+	return p->nthreads;
+}
+
+/* Accessors of thread I below return 0 for I out of range. */
+uint64_t tc_profile_thread_native_id(const struct tc_profile *p, size_t i)
+{
+	return i < p->nthreads ? p->threads[i].native_id : 0;
+}
+
+/* Python thread ident of thread I. */
+uint64_t tc_profile_thread_ident(const struct tc_profile *p, size_t i)
+{
+	return i < p->nthreads ? p->threads[i].ident : 0;
+}
+
+/* Sum of the weights recorded on thread I. */
+uint64_t tc_profile_thread_total(const struct tc_profile *p, size_t i)
+{
+	return i < p->nthreads ? p->threads[i].total : 0;
+}
+
+/* Number of distinct stacks of thread I. */
+size_t tc_profile_thread_nstacks(const struct tc_profile *p, size_t i)
+{
+	return i < p->nthreads ? p->threads[i].nstacks : 0;
+}
+
+/* Out of range: returns 0 with *FRAMES NULL and *N 0. */
+uint64_t tc_profile_thread_stack(const struct tc_profile *p, size_t i, size_t j,
+				 const int32_t **frames, size_t *n)
+{
+	const struct tc_thread *t;
+	const struct tc_stack *s;
+
+	if (i >= p->nthreads || j >= p->threads[i].nstacks) {
+		*frames = NULL;
+		*n = 0;
+		return 0;
+	}
+	t = &p->threads[i];
+	s = &t->stacks[j];
+	/* A thread whose stacks are all empty has no ids array at all. */
+	*frames = s->n ? t->ids + s->off : NULL;
+	*n = s->n;
+	return s->count;
+}
+
+/* Sum of all weights over all threads. */
+uint64_t tc_profile_total(const struct tc_profile *p)
+{
+	return p->total;
+}

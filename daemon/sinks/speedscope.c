@@ -1,0 +1,210 @@
+/* SPDX-License-Identifier: MIT */
+/* The speedscope file format (https://www.speedscope.app/file-format-schema.json): every
+ * interned frame in "shared.frames" (index = frame id; name = qualname, file, line when
+ * known), then one "sampled" profile per thread, named "Thread NATIVE_ID (ident 0x...)",
+ * whose samples are the thread's distinct stacks, root first, weighted by their counts
+ * (unit "none": a weight is a number of samples). The busiest thread is the active profile.
+ *
+ * The JSON is streamed by hand rather than built as a cJSON tree: a long recording holds
+ * millions of frame ids and the tree would cost tens of bytes per number. Strings are escaped
+ * per RFC 8259 and must come out as valid UTF-8, whatever the target handed us, so invalid
+ * byte sequences (say, a lone surrogate encoded by a lenient decoder) become U+FFFD. */
+#include "daemon/sinks/sinks.h"
+
+#include <inttypes.h>
+#include <stdbool.h>
+
+#include "tc/common.h"
+
+#define TC_SPEEDSCOPE_SCHEMA "https://www.speedscope.app/file-format-schema.json"
+
+/* Length of the valid UTF-8 sequence starting at S (1-4), or 0 when S starts an invalid
+ * one (overlong forms, surrogates, code points past U+10FFFF, truncated sequences). */
+static int tc_utf8_len(const unsigned char *s)
+{
+	unsigned char c = s[0];
+	unsigned char lo = 0x80, hi = 0xbf;
+	int n;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	/* The second byte's range is what rules out overlongs, surrogates and > U+10FFFF. */
+	if (c == 0xe0)
+		lo = 0xa0;
+	else if (c == 0xed)
+		hi = 0x9f;
+	else if (c == 0xf0)
+		lo = 0x90;
+	else if (c == 0xf4)
+		hi = 0x8f;
+	if (s[1] < lo || s[1] > hi)
+		return 0;
+	for (int i = 2; i < n; i++) {
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	}
+	return n;
+}
+
+/* Write the characters of S escaped for the inside of a JSON string literal. */
+static void tc_json_chars(FILE *out, const char *s)
+{
+	const unsigned char *c = (const unsigned char *)s;
+
+	while (*c) {
+		int n = tc_utf8_len(c);
+
+		if (n == 0) {
+			fputs("\\ufffd", out);
+			c++;
+			continue;
+		}
+		if (n > 1) {
+			fwrite(c, 1, (size_t)n, out);
+			c += n;
+			continue;
+		}
+		switch (*c) {
+		case '"':
+			fputs("\\\"", out);
+			break;
+		case '\\':
+			fputs("\\\\", out);
+			break;
+		case '\n':
+			fputs("\\n", out);
+			break;
+		case '\r':
+			fputs("\\r", out);
+			break;
+		case '\t':
+			fputs("\\t", out);
+			break;
+		default:
+			if (*c < 0x20)
+				fprintf(out, "\\u%04x", *c);
+			else
+				putc(*c, out);
+		}
+		c++;
+	}
+}
+
+/* Write S as a JSON string literal, quotes included. */
+static void tc_json_str(FILE *out, const char *s)
+{
+	putc('"', out);
+	tc_json_chars(out, s);
+	putc('"', out);
+}
+
+/* Write the profile-level "name": the target's command line when known, and its pid. */
+static void tc_speedscope_name(const struct tc_profile *p, FILE *out)
+{
+	const struct tc_profile_meta *m = tc_profile_get_meta(p);
+
+	putc('"', out);
+	if (m->command && m->command[0]) {
+		tc_json_chars(out, m->command);
+		fprintf(out, " (pid %d)\"", m->pid);
+	} else {
+		fprintf(out, "pid %d\"", m->pid);
+	}
+}
+
+/* Write thread I's name, e.g. "Thread 4242 (ident 0x7f3a12345700)". */
+static void tc_speedscope_thread_name(const struct tc_profile *p, size_t i, FILE *out)
+{
+	uint64_t native = tc_profile_thread_native_id(p, i);
+	uint64_t ident = tc_profile_thread_ident(p, i);
+
+	if (native)
+		fprintf(out, "\"Thread %" PRIu64 " (ident 0x%" PRIx64 ")\"", native, ident);
+	else
+		fprintf(out, "\"Thread ? (ident 0x%" PRIx64 ")\"", ident);
+}
+
+/* Write thread I as a "sampled" profile object. */
+static void tc_speedscope_thread(const struct tc_profile *p, size_t i, FILE *out)
+{
+	size_t nstacks = tc_profile_thread_nstacks(p, i);
+	bool first = true;
+
+	fputs("{\"type\":\"sampled\",\"name\":", out);
+	tc_speedscope_thread_name(p, i, out);
+	fprintf(out, ",\"unit\":\"none\",\"startValue\":0,\"endValue\":%" PRIu64 ",\n\"samples\":[",
+		tc_profile_thread_total(p, i));
+	for (size_t j = 0; j < nstacks; j++) {
+		const int32_t *ids;
+		size_t n;
+
+		if (!tc_profile_thread_stack(p, i, j, &ids, &n))
+			continue;
+		fputs(first ? "\n[" : ",\n[", out);
+		first = false;
+		for (size_t k = n; k-- > 0;)
+			fprintf(out, k == n - 1 ? "%" PRId32 : ",%" PRId32, ids[k]);
+		putc(']', out);
+	}
+	fputs("],\n\"weights\":[", out);
+	first = true;
+	for (size_t j = 0; j < nstacks; j++) {
+		const int32_t *ids;
+		size_t n;
+		uint64_t count = tc_profile_thread_stack(p, i, j, &ids, &n);
+
+		if (!count)
+			continue;
+		fprintf(out, first ? "%" PRIu64 : ",%" PRIu64, count);
+		first = false;
+	}
+	fputs("]}", out);
+}
+
+/* Frames first (ids are indexes into them), then one profile per thread. */
+int tc_sink_speedscope(const struct tc_profile *p, FILE *out)
+{
+	size_t nthreads = tc_profile_nthreads(p), nframes = tc_profile_nframes(p);
+	size_t active = 0;
+	int err = 0;
+
+	for (size_t i = 1; i < nthreads; i++) {
+		if (tc_profile_thread_total(p, i) > tc_profile_thread_total(p, active))
+			active = i;
+	}
+	fputs("{\"$schema\":\"" TC_SPEEDSCOPE_SCHEMA "\",\n\"exporter\":\"tachyon-c\",\n\"name\":",
+	      out);
+	tc_speedscope_name(p, out);
+	fprintf(out, ",\n\"activeProfileIndex\":%zu,\n\"shared\":{\"frames\":[", active);
+	for (size_t id = 0; id < nframes; id++) {
+		const struct tc_pframe *f = tc_profile_get_frame(p, (int32_t)id);
+
+		fputs(id ? ",\n{\"name\":" : "\n{\"name\":", out);
+		tc_json_str(out, f->qualname);
+		fputs(",\"file\":", out);
+		tc_json_str(out, f->file);
+		/* The schema has no null: an unknown line is left out rather than invented. */
+		if (f->line >= 0)
+			fprintf(out, ",\"line\":%" PRId32, f->line);
+		putc('}', out);
+	}
+	fputs("]},\n\"profiles\":[", out);
+	for (size_t i = 0; i < nthreads; i++) {
+		fputs(i ? ",\n" : "\n", out);
+		tc_speedscope_thread(p, i, out);
+		if (ferror(out))
+			break;
+	}
+	fputs("]}\n", out);
+	if (fflush(out) || ferror(out))
+		err = -TC_EIO;
+	return err;
+}
