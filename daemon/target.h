@@ -24,7 +24,7 @@ struct tc_target {
 
 /* Why an attach failed, for the user. Filled on every failure (empty on success). */
 struct tc_attach_diag {
-	char found[160];   /* what was found, e.g. "Python 3.8.18 (/usr/bin/python3.8)" */
+	char found[256];   /* what was found, e.g. "Python 3.8.18 (/usr/bin/python3.8)" */
 	char detail[256];  /* extra explanation */
 };
 

@@ -1,0 +1,222 @@
+/* SPDX-License-Identifier: MIT */
+/* Facts about the target from /proc: does it exist and may we look at it, its threads and
+ * their scheduler states, its command line, and the host path of its files (a process in
+ * another mount namespace shows its own tree under /proc/PID/root). */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "reader/proc.h"
+
+/* errno from a /proc/PID file to TC_E*: gone, forbidden, or anything else. */
+static int proc_errno(int e)
+{
+	switch (e) {
+	case ENOENT:
+	case ESRCH:
+		return -TC_ESRCH;
+	case EACCES:
+	case EPERM:
+		return -TC_EPERM;
+	case ENOMEM:
+		return -TC_ENOMEM;
+	default:
+		return -TC_EIO;
+	}
+}
+
+/* Read up to LEN bytes of the /proc file PATH into BUF; *GOT set. Returns 0 or TC_E*. */
+static int read_small(const char *path, char *buf, size_t len, size_t *got)
+{
+	size_t done = 0;
+	int fd;
+	int err = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return proc_errno(errno);
+	while (done < len) {
+		ssize_t k = read(fd, buf + done, len - done);
+
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			err = proc_errno(errno);
+			break;
+		}
+		if (k == 0)
+			break;
+		done += (size_t)k;
+	}
+	close(fd);
+	*got = done;
+	return err;
+}
+
+/* /proc/PID exists for any live (or zombie) pid, including thread ids; the maps file is
+ * behind the ptrace access check (PTRACE_MODE_READ), refused at open on current kernels and
+ * at read on older ones. A zombie's maps open and read as empty: it still exists. */
+int tc_proc_check(pid_t pid)
+{
+	char path[64];
+	char c;
+	size_t got;
+	struct stat st;
+	int err;
+
+	if (pid <= 0)
+		return -TC_ESRCH;
+	snprintf(path, sizeof path, "/proc/%d", (int)pid);
+	if (stat(path, &st) != 0)
+		return errno == EACCES || errno == EPERM ? -TC_EPERM : -TC_ESRCH;
+	snprintf(path, sizeof path, "/proc/%d/maps", (int)pid);
+	err = read_small(path, &c, 1, &got);
+	if (err == -TC_EPERM || err == -TC_ESRCH)
+		return err;
+	return 0;
+}
+
+int tc_proc_root_path(pid_t pid, const char *path, char *out, size_t len)
+{
+	int n;
+
+	if (!out || len == 0 || !path)
+		return -TC_ERANGE;
+	n = snprintf(out, len, "/proc/%d/root%s%s", (int)pid, path[0] == '/' ? "" : "/", path);
+	if (n < 0 || (size_t)n >= len) {
+		out[0] = '\0';
+		return -TC_ERANGE;
+	}
+	return 0;
+}
+
+/* Ascending tid order. */
+static int cmp_tid(const void *a, const void *b)
+{
+	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Also -TC_EPERM or -TC_EIO if the task directory cannot be listed for other reasons. */
+int tc_proc_threads(pid_t pid, pid_t **tids, size_t *n)
+{
+	char path[64];
+	DIR *d = NULL;
+	pid_t *v = NULL;
+	size_t cnt = 0, cap = 0;
+	struct dirent *de;
+	int err = 0;
+
+	if (pid <= 0)
+		return -TC_ESRCH;
+	snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+	d = opendir(path);
+	if (!d) {
+		err = proc_errno(errno);
+		goto out;
+	}
+	for (;;) {
+		char *end;
+		long t;
+
+		errno = 0;
+		de = readdir(d);
+		if (!de) {
+			if (errno) {
+				err = proc_errno(errno);
+				goto out;
+			}
+			break;
+		}
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		t = strtol(de->d_name, &end, 10);
+		if (*end || t <= 0 || t > INT32_MAX)
+			continue;
+		if (cnt == cap) {
+			size_t ncap = cap ? cap * 2 : 16;
+			pid_t *nv = realloc(v, ncap * sizeof *nv);
+
+			if (!nv) {
+				err = -TC_ENOMEM;
+				goto out;
+			}
+			v = nv;
+			cap = ncap;
+		}
+		v[cnt++] = (pid_t)t;
+	}
+	/* A process that exited between opendir and readdir lists no tasks. */
+	if (cnt == 0) {
+		err = -TC_ESRCH;
+		goto out;
+	}
+	qsort(v, cnt, sizeof *v, cmp_tid);
+	*tids = v;
+	*n = cnt;
+	v = NULL;
+out:
+	if (d)
+		closedir(d);
+	free(v);
+	return err;
+}
+
+/* The state is the first field after the command name, which is in parentheses and may
+ * itself contain ") ": so search from the last ')'. */
+int tc_proc_thread_state(pid_t pid, pid_t tid)
+{
+	char path[96];
+	char buf[512];
+	size_t got = 0;
+	char *rp;
+	int err;
+
+	if (pid <= 0 || tid <= 0)
+		return -TC_ESRCH;
+	snprintf(path, sizeof path, "/proc/%d/task/%d/stat", (int)pid, (int)tid);
+	err = read_small(path, buf, sizeof buf - 1, &got);
+	if (err == -TC_EPERM || err == -TC_ENOMEM)
+		return err;
+	if (err || got == 0)
+		return -TC_ESRCH;
+	buf[got] = '\0';
+	rp = strrchr(buf, ')');
+	if (!rp || rp[1] != ' ' || rp[2] < 'A' || rp[2] > 'z')
+		return -TC_EIO;
+	return (unsigned char)rp[2];
+}
+
+/* Also -TC_ERANGE when LEN is 0 (nothing can be written). */
+int tc_proc_cmdline(pid_t pid, char *out, size_t len)
+{
+	char path[64];
+	size_t got = 0;
+	int err;
+
+	if (!out || len == 0)
+		return -TC_ERANGE;
+	out[0] = '\0';
+	if (pid <= 0)
+		return -TC_ESRCH;
+	snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
+	err = read_small(path, out, len - 1, &got);
+	if (err) {
+		out[0] = '\0';
+		return err == -TC_ENOMEM ? err : -TC_ESRCH;
+	}
+	/* Trailing NULs terminate the last argument; the ones inside separate arguments. */
+	while (got > 0 && out[got - 1] == '\0')
+		got--;
+	for (size_t i = 0; i < got; i++)
+		if (out[i] == '\0')
+			out[i] = ' ';
+	out[got] = '\0';
+	return 0;
+}
