@@ -207,7 +207,10 @@ static int try_file(pid_t pid, struct tc_remote *mem, const struct tc_maps *maps
 			return err;
 		if (first->deleted) {
 			/* 3.13+: the cookie still identifies the runtime in memory */
-			if (scan_for_cookie(mem, maps, first->path, &f->runtime) == 0) {
+			uint8_t head[16];
+			if (scan_for_cookie(mem, maps, first->path, &f->runtime) == 0 &&
+			    tc_remote_read(mem, f->runtime, head, sizeof head) == 0 &&
+			    tc_debug_offsets_version(head, sizeof head, &f->hex) == 0) {
 				snprintf(f->path, sizeof f->path, "%s", first->path);
 				snprintf(f->how, sizeof f->how, "memory scan (file deleted)");
 				return 0;
