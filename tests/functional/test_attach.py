@@ -1,0 +1,188 @@
+# SPDX-License-Identifier: MIT
+"""`tachyon-c attach`: sample shares, output formats, early end by signal or target exit.
+
+tests/targets/clock_split.py spends 75% of wall time in hot() and 25% in cold() by the clock,
+so a wall-clock sampler must find hot in 75% +/- 5 points of its samples on any machine.
+"""
+
+import json
+import os
+import re
+import signal
+import threading
+import time
+
+import pytest
+
+from conftest import TARGETS, parse_collapsed, run_tc, start_clock_split, tc_argv
+
+# the formats, signals and early-end behaviour are checked on one build of each family
+SUBSET = ("debian-3.11", "debian-3.15", "pyenv-3.12.1")
+TARGET_FILE = str(TARGETS / "clock_split.py")
+
+
+def share(stacks, qualname):
+    total = sum(c for _, _, c in stacks)
+    hit = sum(c for _, frames, c in stacks if any(q == qualname for _, q, _ in frames))
+    return hit / total if total else 0.0
+
+
+def check_hot_frames(stacks, info):
+    """Every hot/cold frame names the target's file and a line inside the function."""
+    for fn in ("hot", "cold"):
+        first, last = info[fn]
+        for _, frames, _ in stacks:
+            for file, qualname, line in frames:
+                if qualname == fn:
+                    assert file == TARGET_FILE, "frame %s has file %r" % (fn, file)
+                    assert first <= line <= last, "frame %s line %d not in %d-%d" % (fn, line, first, last)
+
+
+def test_hot_share_collapsed(interp, procs, tmp_path):
+    target, info = start_clock_split(procs, interp)
+    out = tmp_path / "out.txt"
+    r = run_tc("attach", target.pid, "-r", "1000", "-d", "3", "-o", out, timeout=60)
+    assert r.returncode == 0, "exit %d, stderr:\n%s" % (r.returncode, r.stderr)
+    stacks = parse_collapsed(out.read_text())
+    total = sum(c for _, _, c in stacks)
+    assert total >= 2700, "only %d samples in 3 s at 1 kHz" % total
+    assert total <= 3300, "%d samples in 3 s at 1 kHz" % total
+    assert {tid for tid, _, _ in stacks} == {info["native_id"]}
+    hot, cold = share(stacks, "hot"), share(stacks, "cold")
+    assert 0.70 <= hot <= 0.80, "hot in %.1f%% of samples (cold %.1f%%)" % (100 * hot, 100 * cold)
+    assert 0.20 <= cold <= 0.30, "cold in %.1f%% of samples" % (100 * cold)
+    check_hot_frames(stacks, info)
+    # root first: the hot frame is the innermost (last) frame of its stacks
+    for _, frames, _ in stacks:
+        names = [q for _, q, _ in frames]
+        if "hot" in names:
+            assert names[-1] == "hot" and names[0] == "<module>", names
+
+
+@pytest.mark.interpreters(*SUBSET)
+def test_speedscope_output(interp, procs, tmp_path):
+    target, info = start_clock_split(procs, interp)
+    out = tmp_path / "out.json"
+    r = run_tc("attach", target.pid, "-d", "2", "-o", out, timeout=60)
+    assert r.returncode == 0, "exit %d, stderr:\n%s" % (r.returncode, r.stderr)
+    doc = json.loads(out.read_text())
+    assert doc.get("$schema") == "https://www.speedscope.app/file-format-schema.json"
+    frames = doc["shared"]["frames"]
+    assert frames and all("name" in f for f in frames)
+    profiles = doc["profiles"]
+    assert profiles, "no profiles"
+    hot_ids = {i for i, f in enumerate(frames) if f["name"] == "hot" or f["name"].endswith(":hot")
+               or f["name"].startswith("hot ")}
+    assert hot_ids, "no frame named hot in %r" % [f["name"] for f in frames]
+    hot_w = total_w = 0
+    for p in profiles:
+        assert p["type"] == "sampled"
+        assert len(p["samples"]) == len(p["weights"])
+        for stack, w in zip(p["samples"], p["weights"]):
+            assert all(0 <= i < len(frames) for i in stack)
+            total_w += w
+            if hot_ids & set(stack):
+                hot_w += w
+    assert total_w > 0
+    assert 0.65 <= hot_w / total_w <= 0.85, "hot weight share %.2f" % (hot_w / total_w)
+
+
+@pytest.mark.interpreters(*SUBSET)
+def test_summary_without_output(interp, procs):
+    target, info = start_clock_split(procs, interp)
+    r = run_tc("attach", target.pid, "-d", "1", timeout=60)
+    assert r.returncode == 0, "exit %d, stderr:\n%s" % (r.returncode, r.stderr)
+    hot = re.search(r"(?<![\w])hot(?![\w])", r.stdout)
+    cold = re.search(r"(?<![\w])cold(?![\w])", r.stdout)
+    assert hot, "summary does not mention hot:\n%s" % r.stdout
+    assert not cold or hot.start() < cold.start(), "cold ranked above hot:\n%s" % r.stdout
+
+
+@pytest.mark.interpreters(*SUBSET)
+def test_collapsed_to_stdout(interp, procs):
+    target, info = start_clock_split(procs, interp)
+    r = run_tc("attach", target.pid, "-d", "1", "-o", "-", timeout=60)
+    assert r.returncode == 0, "exit %d, stderr:\n%s" % (r.returncode, r.stderr)
+    stacks = parse_collapsed(r.stdout)
+    total = sum(c for _, _, c in stacks)
+    assert total >= 700, "only %d samples in 1 s at the default 1 kHz" % total
+    assert 0.65 <= share(stacks, "hot") <= 0.85
+
+
+@pytest.mark.interpreters("debian-3.11")
+@pytest.mark.parametrize("rate,hz", [("1khz", 1000), ("2000us", 500), ("2k", 2000)])
+def test_rate_spellings(interp, procs, tmp_path, rate, hz):
+    target, info = start_clock_split(procs, interp)
+    out = tmp_path / "out.txt"
+    r = run_tc("attach", target.pid, "-r", rate, "-d", "2", "-o", out, timeout=60)
+    assert r.returncode == 0, "exit %d, stderr:\n%s" % (r.returncode, r.stderr)
+    total = sum(c for _, _, c in parse_collapsed(out.read_text()))
+    assert 0.8 * 2 * hz <= total <= 1.1 * 2 * hz, "%d samples at %s for 2 s" % (total, rate)
+
+
+def valid_collapsed(path):
+    """Parsed stacks when PATH holds a complete collapsed file, else an explanation."""
+    text = path.read_text()
+    try:
+        return parse_collapsed(text)
+    except AssertionError as e:
+        return "incomplete file (%s): %r" % (e, text[-300:])
+
+
+@pytest.mark.interpreters(*SUBSET)
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_signal_ends_recording_with_complete_file(interp, procs, tmp_path, signum):
+    target, info = start_clock_split(procs, interp)
+    outdir = tmp_path / "out"
+    outdir.mkdir()
+    out = outdir / "f.txt"
+    tc = procs.start(tc_argv("attach", target.pid, "-d", "60", "-o", out))
+    # while recording, the final path must not exist: the file is written to a temporary name
+    deadline = time.monotonic() + 2.0
+    while time.monotonic() < deadline:
+        assert not out.exists(), "final path exists while still recording"
+        assert tc.popen.poll() is None, "attach exited early (%s): %s" % (tc.popen.returncode, tc.stderr())
+        time.sleep(0.01)
+    os.kill(tc.pid, signum)
+    # from the moment it appears, the final path only ever holds a complete file
+    deadline = time.monotonic() + 20
+    seen = None
+    while True:
+        done = tc.popen.poll() is not None
+        if out.exists():
+            seen = valid_collapsed(out)
+            assert not isinstance(seen, str), seen
+        if done:
+            break
+        assert time.monotonic() < deadline, "attach did not end within 20 s of the signal"
+        time.sleep(0.001)
+    rc = tc.popen.returncode
+    assert rc in (0, 128 + signum), "exit %s after signal %d; stderr:\n%s" % (rc, signum, tc.stderr())
+    assert out.exists(), "no output file after the signal; stderr:\n%s" % tc.stderr()
+    stacks = valid_collapsed(out)
+    assert not isinstance(stacks, str), stacks
+    total = sum(c for _, _, c in stacks)
+    assert total >= 500, "only %d samples in ~2 s at 1 kHz" % total
+    assert 0.6 <= share(stacks, "hot") <= 0.9
+    assert sorted(os.listdir(str(outdir))) == ["f.txt"], "leftover files: %r" % os.listdir(str(outdir))
+    assert target.popen.poll() is None, "the target died"
+
+
+@pytest.mark.interpreters(*SUBSET)
+def test_target_exit_keeps_samples(interp, procs, tmp_path):
+    target, info = start_clock_split(procs, interp, seconds=1.5)
+    # reap the target as soon as it exits (a zombie still has a /proc entry)
+    reaper = threading.Thread(target=target.popen.wait, daemon=True)
+    reaper.start()
+    out = tmp_path / "f.txt"
+    t0 = time.monotonic()
+    r = run_tc("attach", target.pid, "-d", "10", "-o", out, timeout=60)
+    elapsed = time.monotonic() - t0
+    assert r.returncode == 0, "exit %d, stderr:\n%s" % (r.returncode, r.stderr)
+    assert target.popen.wait(5) == 0
+    assert elapsed < 8, "attach ran %.1f s after the target exited at ~1.5 s" % elapsed
+    assert r.stderr.strip(), "no note on stderr that the target exited"
+    stacks = parse_collapsed(out.read_text())
+    total = sum(c for _, _, c in stacks)
+    assert total >= 300, "only %d samples from a target that ran ~1.5 s" % total
+    assert share(stacks, "hot") > 0.5
