@@ -89,12 +89,14 @@ static int read_str(struct tc_target *t, tc_raddr addr, char **out)
 	*out = NULL;
 	if (!addr)
 		return -TC_ECORRUPT;
-	if ((size_t)l->unicode.compact_data > sizeof hdr)
+	/* The PyASCIIObject part holds length and state; a short ASCII name may end right
+	 * after it (at the end of a mapping), so read no more than that. */
+	if ((size_t)l->unicode.ascii_data > sizeof hdr)
 		return -TC_EINVAL;
-	err = tc_remote_read(t->mem, addr, hdr, (size_t)l->unicode.compact_data);
+	err = tc_remote_read(t->mem, addr, hdr, (size_t)l->unicode.ascii_data);
 	if (err)
 		return err;
-	err = tc_unicode_header(l, hdr, (size_t)l->unicode.compact_data, &off, &kind, &len);
+	err = tc_unicode_header(l, hdr, (size_t)l->unicode.ascii_data, &off, &kind, &len);
 	if (err)
 		return -TC_ECORRUPT;
 	data = malloc(len * kind + 1);

@@ -251,7 +251,8 @@ int tc_unwind(struct tc_target *t, struct tc_code_cache *cc, struct tc_snapshot 
 
 	s->nthreads = 0;
 	s->nframes = 0;
-	if ((size_t)l->tstate.size > sizeof tbuf)
+	/* Layouts are validated at attach; these bounds keep a bad one from overflowing. */
+	if ((size_t)l->tstate.size > sizeof tbuf || l->iframe.size > 256 || l->frameobj.size > 256)
 		return -TC_EINVAL;
 	err = tc_remote_read(t->mem, t->runtime + (tc_raddr)l->runtime.interpreters_head, &interp,
 			     sizeof interp);
@@ -318,9 +319,11 @@ int tc_unwind(struct tc_target *t, struct tc_code_cache *cc, struct tc_snapshot 
 			err = top_frame(t, tbuf, &frame);
 			if (err && fatal(err))
 				return err;
-			if (err)
+			if (err) {
+				/* this thread's stack is lost, not the snapshot */
 				ts->truncated = true;
-			else if (l->frame_model == TC_FRAMES_OBJECT)
+				err = 0;
+			} else if (l->frame_model == TC_FRAMES_OBJECT)
 				err = walk_frameobjs(t, cc, frame, s, ts);
 			else
 				err = walk_iframes(t, cc, frame, s, ts);

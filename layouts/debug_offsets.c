@@ -203,8 +203,9 @@ int tc_layout_from_debug_offsets(const uint8_t *buf, size_t len, bool debug,
 	    l.unicode.length != ob_size || l.unicode.state != ob_size + 16 ||
 	    l.unicode.ascii_data != ob_size + 24)
 		return -TC_EINVAL;
-	if (fr_size < 40 || fr_size > 256 || l.iframe.previous >= fr_size ||
-	    l.iframe.code >= fr_size || l.iframe.instr >= fr_size || l.iframe.owner >= fr_size)
+	if (fr_size < 40 || fr_size > 256 || l.iframe.previous + 8 > fr_size ||
+	    l.iframe.code + 8 > fr_size || l.iframe.instr + 8 > fr_size ||
+	    l.iframe.owner >= fr_size || l.iframe.tlbc_index + 4 > fr_size)
 		return -TC_EINVAL;
 	if (co_size < 100 || co_size > 1024 || l.code.code_adaptive >= co_size + 8 ||
 	    l.code.filename >= co_size || l.code.name >= co_size || l.code.qualname >= co_size ||
@@ -226,9 +227,17 @@ int tc_layout_from_debug_offsets(const uint8_t *buf, size_t len, bool debug,
 	const int32_t ts[] = {l.tstate.next, l.tstate.interp, l.tstate.current_frame,
 			      l.tstate.thread_id, l.tstate.native_thread_id, l.tstate.holds_gil};
 	l.tstate.size = cover(ts, TC_ARRAY_LEN(ts));
-	const int32_t fr[] = {l.iframe.previous, l.iframe.code, l.iframe.instr, l.iframe.owner,
-			      l.iframe.tlbc_index};
-	l.iframe.size = cover(fr, TC_ARRAY_LEN(fr));
+	/* exact extent of the frame fields read: three pointers, the owner byte, tlbc int32 */
+	int32_t fext = l.iframe.previous + 8;
+	if (l.iframe.code + 8 > fext)
+		fext = l.iframe.code + 8;
+	if (l.iframe.instr + 8 > fext)
+		fext = l.iframe.instr + 8;
+	if (l.iframe.owner + 1 > fext)
+		fext = l.iframe.owner + 1;
+	if (l.iframe.tlbc_index >= 0 && l.iframe.tlbc_index + 4 > fext)
+		fext = l.iframe.tlbc_index + 4;
+	l.iframe.size = fext; /* <= fr_size, checked above */
 	/* 3.13: FRAME_OWNED_BY_CSTACK = 3; 3.14: FRAME_OWNED_BY_INTERPRETER = 3, CSTACK = 4;
 	 * 3.15: FRAME_OWNED_BY_INTERPRETER = 3. Owners from 3 up are never Python frames. */
 	l.iframe.owner_generator = 1;
