@@ -20,6 +20,7 @@ enum {
 
 int tc_cmd_dump(int argc, char **argv);
 int tc_cmd_attach(int argc, char **argv);
+int tc_cmd_bench(int argc, char **argv);
 
 /* Print the usage of COMMAND (NULL: the overview) to OUT. */
 void tc_usage(FILE *out, const char *command);

@@ -18,6 +18,7 @@ static const char overview[] =
 	"commands:\n"
 	"  attach PID   sample stacks at a fixed rate and write a profile\n"
 	"  dump PID     print every thread's Python stack once\n"
+	"  bench PID    sample back to back and report what a sample costs\n"
 	"  help CMD     details of one command\n"
 	"\n"
 	"options:\n"
@@ -70,12 +71,25 @@ static const char usage_attach[] =
 	"  tachyon-c attach 1234 -r 10k -d 5 -o profile.json\n"
 	"  tachyon-c attach 1234 --mode cpu --threads main\n";
 
+static const char usage_bench[] =
+	"usage: tachyon-c bench PID [-d SECONDS] [--json]\n"
+	"\n"
+	"Sample the target back to back (no sleeping) for SECONDS (default 5) and report the cost\n"
+	"of one sample: microseconds, syscalls, bytes read, frames, cache hit rates. The target is\n"
+	"not stopped; it runs slower only by the memory bandwidth the reads take.\n"
+	"\n"
+	"EXAMPLES\n"
+	"  tachyon-c bench 1234 -d 10\n"
+	"  tachyon-c bench 1234 --json\n";
+
 void tc_usage(FILE *out, const char *command)
 {
 	if (command && strcmp(command, "dump") == 0)
 		fputs(usage_dump, out);
 	else if (command && strcmp(command, "attach") == 0)
 		fputs(usage_attach, out);
+	else if (command && strcmp(command, "bench") == 0)
+		fputs(usage_bench, out);
 	else
 		fputs(overview, out);
 }
@@ -94,7 +108,8 @@ int main(int argc, char **argv)
 		return TC_EXIT_OK;
 	}
 	if (strcmp(cmd, "help") == 0) {
-		if (argc > 2 && strcmp(argv[2], "dump") != 0 && strcmp(argv[2], "attach") != 0)
+		if (argc > 2 && strcmp(argv[2], "dump") != 0 && strcmp(argv[2], "attach") != 0 &&
+		    strcmp(argv[2], "bench") != 0)
 			return tc_usage_error(NULL, "no such command: %s", argv[2]);
 		tc_usage(stdout, argc > 2 ? argv[2] : NULL);
 		return TC_EXIT_OK;
@@ -103,5 +118,7 @@ int main(int argc, char **argv)
 		return tc_cmd_dump(argc - 1, argv + 1);
 	if (strcmp(cmd, "attach") == 0)
 		return tc_cmd_attach(argc - 1, argv + 1);
+	if (strcmp(cmd, "bench") == 0)
+		return tc_cmd_bench(argc - 1, argv + 1);
 	return tc_usage_error(NULL, "unknown command: %s", cmd);
 }

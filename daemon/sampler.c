@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "daemon/code_cache.h"
@@ -93,6 +94,7 @@ static int fmap_grow(struct fmap *m)
 }
 
 struct run {
+	uint64_t frame_hits, frame_misses, frames, retries;
 	struct tc_target *t;
 	struct tc_profile *p;
 	struct tc_code_cache *cc;
@@ -108,9 +110,11 @@ static int frame_id(struct run *r, const struct tc_raw_frame *f, int32_t *id)
 {
 	struct fkey *k = fmap_slot(&r->fm, f->code, f->addr, f->lineno);
 	if (k->id >= 0) {
+		r->frame_hits++;
 		*id = k->id;
 		return 0;
 	}
+	r->frame_misses++;
 	const struct tc_code_info *ci;
 	int err = tc_code_cache_get(r->cc, r->t, f->code, &ci);
 	if (err)
@@ -162,6 +166,7 @@ static int record(struct run *r)
 {
 	for (size_t i = 0; i < r->snap.nthreads; i++) {
 		const struct tc_thread_stack *ts = &r->snap.threads[i];
+		r->frames += ts->n;
 		if (!wanted(r, ts))
 			continue;
 		if (ts->n > r->cap_ids) {
@@ -188,6 +193,8 @@ static int sample_once(struct run *r, struct tc_profile_stats *st)
 {
 	int err = 0;
 	for (int attempt = 0; attempt < 2; attempt++) {
+		if (attempt)
+			r->retries++;
 		err = tc_unwind(r->t, r->cc, &r->snap);
 		if (err == 0 && any_truncated(&r->snap))
 			err = -TC_ECORRUPT;
@@ -246,9 +253,15 @@ int tc_sampler_run(struct tc_target *t, const struct tc_sampler_opts *o, struct 
 	/* Wake-ups as close to the deadline as the kernel allows (default slack is 50 us). */
 	prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
 
-	int64_t interval = (int64_t)llround(1e9 / o->rate_hz);
-	if (interval < 1000)
+	/* rate 0: back to back (bench), no sleeping at all */
+	bool b2b = o->rate_hz <= 0;
+	int64_t interval = b2b ? 0 : (int64_t)llround(1e9 / o->rate_hz);
+	if (!b2b && interval < 1000)
 		interval = 1000;
+	struct rusage ru0;
+	getrusage(RUSAGE_SELF, &ru0);
+	struct tc_remote_stats io0;
+	tc_remote_get_stats(t->mem, &io0);
 	struct timespec next, now;
 	clock_gettime(CLOCK_MONOTONIC, &next);
 	double t0 = now_mono();
@@ -257,10 +270,12 @@ int tc_sampler_run(struct tc_target *t, const struct tc_sampler_opts *o, struct 
 	while (!(o->stop && *o->stop)) {
 		if (o->duration > 0 && now_mono() - t0 >= o->duration)
 			break;
-		int rc;
-		do {
+		int rc = 0;
+		while (!b2b) {
 			rc = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL);
-		} while (rc == EINTR && !(o->stop && *o->stop));
+			if (rc != EINTR || (o->stop && *o->stop))
+				break;
+		}
 		if (o->stop && *o->stop)
 			break;
 		st->samples++;
@@ -272,6 +287,8 @@ int tc_sampler_run(struct tc_target *t, const struct tc_sampler_opts *o, struct 
 		}
 		if (err)
 			break;
+		if (b2b)
+			continue;
 		ts_add_ns(&next, interval);
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		int64_t behind = ts_diff_ns(&now, &next);
@@ -282,6 +299,25 @@ int tc_sampler_run(struct tc_target *t, const struct tc_sampler_opts *o, struct 
 		}
 	}
 	st->duration = now_mono() - t0;
+	if (o->report) {
+		struct tc_sampler_report *rep = o->report;
+		struct rusage ru1;
+		getrusage(RUSAGE_SELF, &ru1);
+		memset(rep, 0, sizeof *rep);
+		tc_remote_get_stats(t->mem, &rep->io);
+		rep->io.syscalls -= io0.syscalls;
+		rep->io.reads -= io0.reads;
+		rep->io.bytes -= io0.bytes;
+		tc_code_cache_get_stats(r.cc, &rep->code);
+		rep->frame_hits = r.frame_hits;
+		rep->frame_misses = r.frame_misses;
+		rep->frames = r.frames;
+		rep->retries = r.retries;
+		rep->cpu_user = (double)(ru1.ru_utime.tv_sec - ru0.ru_utime.tv_sec) +
+				(double)(ru1.ru_utime.tv_usec - ru0.ru_utime.tv_usec) * 1e-6;
+		rep->cpu_sys = (double)(ru1.ru_stime.tv_sec - ru0.ru_stime.tv_sec) +
+			       (double)(ru1.ru_stime.tv_usec - ru0.ru_stime.tv_usec) * 1e-6;
+	}
 out:
 	tc_snapshot_free(&r.snap);
 	tc_code_cache_free(r.cc);

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdbool.h>
 
+#include "daemon/code_cache.h"
 #include "daemon/profile.h"
 #include "daemon/target.h"
 
@@ -16,12 +17,23 @@ enum tc_mode {
 	TC_MODE_GIL       /* only the thread holding the GIL */
 };
 
+/* What a run cost, for `bench` and for the user. */
+struct tc_sampler_report {
+	struct tc_remote_stats io;        /* reads during the run */
+	struct tc_code_cache_stats code;  /* code-object cache */
+	uint64_t frame_hits, frame_misses;/* (code, offset) -> frame id memo */
+	uint64_t frames;                  /* raw frames walked */
+	uint64_t retries;                 /* walks retried after a torn read */
+	double cpu_user, cpu_sys;         /* profiler CPU seconds during the run */
+};
+
 struct tc_sampler_opts {
-	double rate_hz;                   /* > 0 */
+	double rate_hz;                   /* > 0; 0 = back to back (bench) */
 	double duration;                  /* seconds; 0 = until *stop */
 	enum tc_mode mode;
 	bool main_only;                   /* --threads main */
 	volatile sig_atomic_t *stop;      /* set asynchronously (signal handler) to end early */
+	struct tc_sampler_report *report; /* filled at the end when not NULL */
 };
 
 /* Sample T into P until the duration elapses, *STOP becomes non-zero, or the target exits
