@@ -92,7 +92,9 @@ uint64_t tc_pthread_tid(struct tc_target *t, uint64_t ident)
 	uint32_t v = 0;
 	if (t->pthread_tid_off < 0 || !ident)
 		return 0;
-	if (tc_remote_read(t->mem, ident + (tc_raddr)t->pthread_tid_off, &v, sizeof v) != 0)
+	tc_raddr a = ident + (tc_raddr)t->pthread_tid_off;
+	int err = t->pf ? tc_prefetch_read(t->pf, a, &v, sizeof v) : tc_remote_read(t->mem, a, &v, sizeof v);
+	if (err)
 		return 0;
 	return v;
 }

@@ -445,6 +445,9 @@ int tc_target_attach(pid_t pid, struct tc_target **out, struct tc_attach_diag *d
 			*diag = first_diag;
 		goto out;
 	}
+	err = tc_prefetch_new(t->mem, 0, 0, &t->pf);
+	if (err)
+		goto out;
 	if (t->layout.tstate.native_thread_id < 0)
 		tc_pthread_tid_calibrate(t);
 	*out = t;
@@ -460,6 +463,7 @@ void tc_target_free(struct tc_target *t)
 {
 	if (!t)
 		return;
+	tc_prefetch_free(t->pf);
 	tc_remote_free(t->mem);
 	free(t);
 }

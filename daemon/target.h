@@ -8,11 +8,13 @@
 #include <sys/types.h>
 
 #include "layouts/layout.h"
+#include "reader/prefetch.h"
 #include "reader/remote.h"
 
 struct tc_target {
 	pid_t pid;
 	struct tc_remote *mem;   /* owned */
+	struct tc_prefetch *pf;  /* owned; NULL: the walker reads directly (tests) */
 	struct tc_layout layout;
 	tc_raddr runtime;        /* &_PyRuntime */
 	tc_raddr code_type;      /* &PyCode_Type, 0 when unknown */

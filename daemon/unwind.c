@@ -16,6 +16,13 @@
 /* Interpreters per runtime (subinterpreters). */
 #define MAX_INTERPS 256
 
+/* Reads of per-sample data go through the prefetcher when the target has one: one batched
+ * syscall per walk in the steady state. */
+static int rd(struct tc_target *t, tc_raddr addr, void *buf, size_t len)
+{
+	return t->pf ? tc_prefetch_read(t->pf, addr, buf, len) : tc_remote_read(t->mem, addr, buf, len);
+}
+
 /* Brent's cycle detector over a chain of addresses. */
 struct cycle {
 	tc_raddr tortoise;
@@ -93,7 +100,7 @@ static int walk_iframes(struct tc_target *t, struct tc_code_cache *cc, tc_raddr 
 			ts->truncated = true;
 			break;
 		}
-		err = tc_remote_read(t->mem, frame, buf, (size_t)l->iframe.size);
+		err = rd(t, frame, buf, (size_t)l->iframe.size);
 		if (err) {
 			if (fatal(err))
 				return err;
@@ -157,7 +164,7 @@ static int walk_frameobjs(struct tc_target *t, struct tc_code_cache *cc, tc_radd
 			ts->truncated = true;
 			break;
 		}
-		err = tc_remote_read(t->mem, frame, buf, (size_t)l->frameobj.size);
+		err = rd(t, frame, buf, (size_t)l->frameobj.size);
 		if (err) {
 			if (fatal(err))
 				return err;
@@ -216,8 +223,7 @@ static int top_frame(struct tc_target *t, const uint8_t *tbuf, tc_raddr *frame)
 	*frame = 0;
 	if (!cframe)
 		return 0;
-	return tc_remote_read(t->mem, cframe + (tc_raddr)l->cframe.current_frame, frame,
-			      sizeof *frame);
+	return rd(t, cframe + (tc_raddr)l->cframe.current_frame, frame, sizeof *frame);
 }
 
 struct gil_view {
@@ -232,15 +238,28 @@ static void read_gil(struct tc_target *t, tc_raddr gil, struct gil_view *g)
 	g->known = false;
 	if (!gil || l->gil.locked < 0 || l->gil.last_holder < 0)
 		return;
-	if (tc_remote_read(t->mem, gil + (tc_raddr)l->gil.locked, &g->locked, sizeof g->locked))
+	if (rd(t, gil + (tc_raddr)l->gil.locked, &g->locked, sizeof g->locked))
 		return;
-	if (tc_remote_read(t->mem, gil + (tc_raddr)l->gil.last_holder, &g->holder,
-			   sizeof g->holder))
+	if (rd(t, gil + (tc_raddr)l->gil.last_holder, &g->holder, sizeof g->holder))
 		return;
 	g->known = true;
 }
 
+static int unwind(struct tc_target *t, struct tc_code_cache *cc, struct tc_snapshot *s);
+
 int tc_unwind(struct tc_target *t, struct tc_code_cache *cc, struct tc_snapshot *s)
+{
+	if (!t->pf)
+		return unwind(t, cc, s);
+	int err = tc_prefetch_begin(t->pf);
+	if (err)
+		return err;
+	err = unwind(t, cc, s);
+	tc_prefetch_end(t->pf);
+	return err;
+}
+
+static int unwind(struct tc_target *t, struct tc_code_cache *cc, struct tc_snapshot *s)
 {
 	const struct tc_layout *l = &t->layout;
 	uint8_t tbuf[1024];
@@ -254,13 +273,11 @@ int tc_unwind(struct tc_target *t, struct tc_code_cache *cc, struct tc_snapshot 
 	/* Layouts are validated at attach; these bounds keep a bad one from overflowing. */
 	if ((size_t)l->tstate.size > sizeof tbuf || l->iframe.size > 256 || l->frameobj.size > 256)
 		return -TC_EINVAL;
-	err = tc_remote_read(t->mem, t->runtime + (tc_raddr)l->runtime.interpreters_head, &interp,
-			     sizeof interp);
+	err = rd(t, t->runtime + (tc_raddr)l->runtime.interpreters_head, &interp, sizeof interp);
 	if (err)
 		return err;
 	if (l->runtime.main_thread >= 0 &&
-	    tc_remote_read(t->mem, t->runtime + (tc_raddr)l->runtime.main_thread, &main_ident,
-			   sizeof main_ident) == 0)
+	    rd(t, t->runtime + (tc_raddr)l->runtime.main_thread, &main_ident, sizeof main_ident) == 0)
 		main_ident_known = true;
 
 	struct cycle icyc;
@@ -271,18 +288,15 @@ int tc_unwind(struct tc_target *t, struct tc_code_cache *cc, struct tc_snapshot 
 		/* The interpreter's fields are far apart (threads.head is ~7 KB in on 3.13+):
 		 * read just them, in one batch. */
 		tc_raddr next_interp = 0, ts_addr = 0, threads_main = 0, gil = 0;
-		struct tc_riov iv[4] = {
-			{interp + (tc_raddr)l->interp.next, &next_interp, 8},
-			{interp + (tc_raddr)l->interp.threads_head, &ts_addr, 8},
-		};
-		size_t niv = 2;
-		if (l->interp.threads_main >= 0)
-			iv[niv++] = (struct tc_riov){interp + (tc_raddr)l->interp.threads_main, &threads_main, 8};
+		err = rd(t, interp + (tc_raddr)l->interp.next, &next_interp, 8);
+		if (!err)
+			err = rd(t, interp + (tc_raddr)l->interp.threads_head, &ts_addr, 8);
+		if (!err && l->interp.threads_main >= 0)
+			err = rd(t, interp + (tc_raddr)l->interp.threads_main, &threads_main, 8);
 		if (l->runtime.gil >= 0)
 			gil = t->runtime + (tc_raddr)l->runtime.gil;
-		else if (l->interp.gil_ptr >= 0)
-			iv[niv++] = (struct tc_riov){interp + (tc_raddr)l->interp.gil_ptr, &gil, 8};
-		err = tc_remote_readv(t->mem, iv, niv);
+		else if (!err && l->interp.gil_ptr >= 0)
+			err = rd(t, interp + (tc_raddr)l->interp.gil_ptr, &gil, 8);
 		if (err)
 			return err;
 		struct gil_view gv;
@@ -293,7 +307,7 @@ int tc_unwind(struct tc_target *t, struct tc_code_cache *cc, struct tc_snapshot 
 		while (ts_addr) {
 			if (s->nthreads >= TC_MAX_THREADS)
 				return -TC_ECORRUPT;
-			err = tc_remote_read(t->mem, ts_addr, tbuf, (size_t)l->tstate.size);
+			err = rd(t, ts_addr, tbuf, (size_t)l->tstate.size);
 			if (err)
 				return err;
 			struct tc_thread_stack *ts = push_thread(s);

@@ -1,0 +1,240 @@
+/* SPDX-License-Identifier: MIT */
+/* Learned, batched reads. See prefetch.h.
+ *
+ * The batch is a sorted array of disjoint ranges with one host buffer. Each range tracks the
+ * part of it a walk actually touched, so ranges shrink back when the data moves away; misses
+ * are appended to a list. At the end of a walk the touched parts and the misses are sorted
+ * and merged (neighbours closer than MERGE_GAP become one range, up to MAX_SPAN bytes), which
+ * turns a thread's frame stack, read frame by frame, into one range. */
+#include "reader/prefetch.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MERGE_GAP 512           /* read the gap rather than add an iovec */
+#define MAX_SPAN (256u << 10)   /* one range at most this long */
+#define MAX_LEARN 65536         /* misses remembered per walk */
+
+struct range {
+	tc_raddr addr;
+	size_t len;
+	size_t off;        /* into buf */
+	bool valid;        /* read in this walk's batch */
+	tc_raddr used_lo, used_hi; /* touched part, used_lo > used_hi when untouched */
+};
+
+struct span {
+	tc_raddr lo, hi;
+};
+
+struct tc_prefetch {
+	struct tc_remote *r;
+	size_t max_ranges, max_bytes;
+	struct range *v;
+	size_t n, cap;
+	uint8_t *buf;
+	size_t buflen, bytes; /* capacity, and bytes the ranges use */
+	struct tc_riov *iov;
+	struct span *learn;
+	size_t nlearn, caplearn;
+	struct tc_prefetch_stats st;
+};
+
+int tc_prefetch_new(struct tc_remote *r, size_t max_ranges, size_t max_bytes,
+		    struct tc_prefetch **out)
+{
+	struct tc_prefetch *p = calloc(1, sizeof *p);
+	if (!p)
+		return -TC_ENOMEM;
+	p->r = r;
+	p->max_ranges = max_ranges ? max_ranges : 512;
+	p->max_bytes = max_bytes ? max_bytes : (4u << 20);
+	*out = p;
+	return 0;
+}
+
+void tc_prefetch_free(struct tc_prefetch *p)
+{
+	if (!p)
+		return;
+	free(p->v);
+	free(p->buf);
+	free(p->iov);
+	free(p->learn);
+	free(p);
+}
+
+void tc_prefetch_reset(struct tc_prefetch *p)
+{
+	p->n = 0;
+	p->bytes = 0;
+	p->nlearn = 0;
+}
+
+int tc_prefetch_begin(struct tc_prefetch *p)
+{
+	p->st.walks++;
+	p->nlearn = 0;
+	if (p->n == 0)
+		return 0;
+	for (size_t i = 0; i < p->n; i++) {
+		p->iov[i] = (struct tc_riov){p->v[i].addr, p->buf + p->v[i].off, p->v[i].len};
+		p->v[i].valid = true;
+		p->v[i].used_lo = UINT64_MAX;
+		p->v[i].used_hi = 0;
+	}
+	p->st.batch_ranges += p->n;
+	p->st.batch_bytes += p->bytes;
+	int err = tc_remote_readv(p->r, p->iov, p->n);
+	if (err == 0)
+		return 0;
+	if (err == -TC_ESRCH || err == -TC_EPERM)
+		return err;
+	/* Some range no longer reads (freed, unmapped): take them one by one. */
+	p->st.batch_failures++;
+	for (size_t i = 0; i < p->n; i++) {
+		err = tc_remote_read(p->r, p->iov[i].addr, p->iov[i].buf, p->iov[i].len);
+		if (err == -TC_ESRCH || err == -TC_EPERM)
+			return err;
+		p->v[i].valid = err == 0;
+	}
+	return 0;
+}
+
+/* Index of the last range starting at or before ADDR, or -1. */
+static long find(const struct tc_prefetch *p, tc_raddr addr)
+{
+	long lo = 0, hi = (long)p->n - 1, ans = -1;
+	while (lo <= hi) {
+		long mid = (lo + hi) / 2;
+		if (p->v[mid].addr <= addr) {
+			ans = mid;
+			lo = mid + 1;
+		} else {
+			hi = mid - 1;
+		}
+	}
+	return ans;
+}
+
+static void learn(struct tc_prefetch *p, tc_raddr lo, tc_raddr hi)
+{
+	if (p->nlearn == p->caplearn) {
+		if (p->caplearn >= MAX_LEARN)
+			return;
+		size_t cap = p->caplearn ? p->caplearn * 2 : 64;
+		struct span *s = realloc(p->learn, cap * sizeof *s);
+		if (!s)
+			return; /* only a lost prediction */
+		p->learn = s;
+		p->caplearn = cap;
+	}
+	p->learn[p->nlearn++] = (struct span){lo, hi};
+}
+
+int tc_prefetch_read(struct tc_prefetch *p, tc_raddr addr, void *buf, size_t len)
+{
+	tc_raddr end = addr + len;
+	if (end < addr)
+		return -TC_EFAULT;
+	long i = find(p, addr);
+	if (i >= 0) {
+		struct range *r = &p->v[i];
+		if (r->valid && end <= r->addr + r->len) {
+			memcpy(buf, p->buf + r->off + (addr - r->addr), len);
+			if (addr < r->used_lo)
+				r->used_lo = addr;
+			if (end > r->used_hi)
+				r->used_hi = end;
+			p->st.hits++;
+			return 0;
+		}
+	}
+	p->st.misses++;
+	int err = tc_remote_read(p->r, addr, buf, len);
+	if (err == 0)
+		learn(p, addr, end);
+	return err;
+}
+
+static int cmp_span(const void *a, const void *b)
+{
+	const struct span *x = a, *y = b;
+	return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+void tc_prefetch_end(struct tc_prefetch *p)
+{
+	/* touched parts of the batch + misses, sorted */
+	size_t total = p->nlearn;
+	for (size_t i = 0; i < p->n; i++)
+		if (p->v[i].valid && p->v[i].used_lo < p->v[i].used_hi)
+			total++;
+	if (total > p->caplearn) {
+		struct span *s = realloc(p->learn, total * sizeof *s);
+		if (!s) {
+			p->n = 0;
+			return;
+		}
+		p->learn = s;
+		p->caplearn = total;
+	}
+	for (size_t i = 0; i < p->n; i++)
+		if (p->v[i].valid && p->v[i].used_lo < p->v[i].used_hi)
+			p->learn[p->nlearn++] = (struct span){p->v[i].used_lo, p->v[i].used_hi};
+	qsort(p->learn, p->nlearn, sizeof *p->learn, cmp_span);
+
+	/* merge into at most max_ranges ranges, max_bytes bytes */
+	size_t n = 0, bytes = 0;
+	struct span *m = p->learn; /* merged in place */
+	for (size_t i = 0; i < p->nlearn; i++) {
+		struct span s = p->learn[i];
+		if (n > 0 && s.lo <= m[n - 1].hi + MERGE_GAP && s.hi - m[n - 1].lo <= MAX_SPAN) {
+			if (s.hi > m[n - 1].hi)
+				m[n - 1].hi = s.hi;
+		} else {
+			m[n++] = s;
+		}
+	}
+	if (n > p->max_ranges)
+		n = p->max_ranges;
+	if (n > p->cap) {
+		struct range *v = realloc(p->v, n * sizeof *v);
+		struct tc_riov *iov = realloc(p->iov, n * sizeof *iov);
+		if (v)
+			p->v = v;
+		if (iov)
+			p->iov = iov;
+		if (!v || !iov) {
+			p->n = 0;
+			return;
+		}
+		p->cap = n;
+	}
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		size_t len = (size_t)(m[i].hi - m[i].lo);
+		if (bytes + len > p->max_bytes)
+			break;
+		p->v[k++] = (struct range){.addr = m[i].lo, .len = len, .off = bytes};
+		bytes += len;
+	}
+	p->n = k;
+	p->bytes = bytes;
+	if (bytes > p->buflen || (p->buflen > (1u << 20) && bytes < p->buflen / 4)) {
+		uint8_t *b = realloc(p->buf, bytes ? bytes : 1);
+		if (!b) {
+			p->n = 0;
+			return;
+		}
+		p->buf = b;
+		p->buflen = bytes;
+	}
+	p->nlearn = 0;
+}
+
+void tc_prefetch_get_stats(const struct tc_prefetch *p, struct tc_prefetch_stats *out)
+{
+	*out = p->st;
+}
