@@ -192,9 +192,13 @@ static int record(struct run *r)
 static int sample_once(struct run *r, struct tc_profile_stats *st)
 {
 	int err = 0;
+	/* wall and cpu modes do not need the GIL state; a retry re-reads everything */
+	r->snap.flags = TC_UNWIND_CACHED_HEAD | (r->o->mode == TC_MODE_GIL ? 0 : TC_UNWIND_NO_GIL);
 	for (int attempt = 0; attempt < 2; attempt++) {
-		if (attempt)
+		if (attempt) {
 			r->retries++;
+			r->snap.flags &= ~(unsigned)TC_UNWIND_CACHED_HEAD;
+		}
 		err = tc_unwind(r->t, r->cc, &r->snap);
 		if (err == 0 && any_truncated(&r->snap))
 			err = -TC_ECORRUPT;

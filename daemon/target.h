@@ -22,6 +22,10 @@ struct tc_target {
 	char binary[512];        /* target path of the file holding _PyRuntime */
 	char how[64];            /* how _PyRuntime was found: ".dynsym", ".PyRuntime", ... */
 	int pthread_tid_off;     /* offset of the kernel tid in glibc's struct pthread, -1 */
+	/* walker memo of values that change rarely (see TC_UNWIND_CACHED_HEAD) */
+	tc_raddr head_cache;     /* runtime->interpreters.head, 0 = not cached */
+	uint64_t head_cache_ns;  /* CLOCK_MONOTONIC when read */
+	tc_raddr gil_interp, gil_ptr; /* interp->ceval.gil of the last interpreter seen */
 };
 
 /* Why an attach failed, for the user. Filled on every failure (empty on success). */

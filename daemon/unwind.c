@@ -10,6 +10,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "daemon/pthread_tid.h"
 
@@ -273,9 +274,20 @@ static int unwind(struct tc_target *t, struct tc_code_cache *cc, struct tc_snaps
 	/* Layouts are validated at attach; these bounds keep a bad one from overflowing. */
 	if ((size_t)l->tstate.size > sizeof tbuf || l->iframe.size > 256 || l->frameobj.size > 256)
 		return -TC_EINVAL;
-	err = rd(t, t->runtime + (tc_raddr)l->runtime.interpreters_head, &interp, sizeof interp);
-	if (err)
-		return err;
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	uint64_t now_ns = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+	if ((s->flags & TC_UNWIND_CACHED_HEAD) && t->head_cache &&
+	    now_ns - t->head_cache_ns < 10000000u) {
+		interp = t->head_cache;
+	} else {
+		err = rd(t, t->runtime + (tc_raddr)l->runtime.interpreters_head, &interp,
+			 sizeof interp);
+		if (err)
+			return err;
+		t->head_cache = interp;
+		t->head_cache_ns = now_ns;
+	}
 	if (l->runtime.main_thread >= 0 &&
 	    rd(t, t->runtime + (tc_raddr)l->runtime.main_thread, &main_ident, sizeof main_ident) == 0)
 		main_ident_known = true;
@@ -293,14 +305,30 @@ static int unwind(struct tc_target *t, struct tc_code_cache *cc, struct tc_snaps
 			err = rd(t, interp + (tc_raddr)l->interp.threads_head, &ts_addr, 8);
 		if (!err && l->interp.threads_main >= 0)
 			err = rd(t, interp + (tc_raddr)l->interp.threads_main, &threads_main, 8);
-		if (l->runtime.gil >= 0)
+		bool want_gil = !(s->flags & TC_UNWIND_NO_GIL);
+		if (!want_gil)
+			gil = 0;
+		else if (l->runtime.gil >= 0)
 			gil = t->runtime + (tc_raddr)l->runtime.gil;
-		else if (!err && l->interp.gil_ptr >= 0)
-			err = rd(t, interp + (tc_raddr)l->interp.gil_ptr, &gil, 8);
-		if (err)
+		else if (!err && l->interp.gil_ptr >= 0) {
+			/* interp->ceval.gil is set once when the interpreter is created */
+			if (t->gil_interp == interp && t->gil_ptr) {
+				gil = t->gil_ptr;
+			} else {
+				err = rd(t, interp + (tc_raddr)l->interp.gil_ptr, &gil, 8);
+				if (!err) {
+					t->gil_interp = interp;
+					t->gil_ptr = gil;
+				}
+			}
+		}
+		if (err) {
+			t->head_cache = 0;
 			return err;
-		struct gil_view gv;
-		read_gil(t, gil, &gv);
+		}
+		struct gil_view gv = {0};
+		if (want_gil)
+			read_gil(t, gil, &gv);
 
 		struct cycle tcyc;
 		cycle_init(&tcyc, ts_addr);

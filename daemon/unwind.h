@@ -34,8 +34,16 @@ struct tc_thread_stack {
 	size_t first, n;      /* frames[first .. first+n) of the snapshot, innermost first */
 };
 
+/* What a walk may leave out (struct tc_snapshot.flags). */
+enum {
+	TC_UNWIND_NO_GIL = 1 << 0,     /* do not read the GIL state: holds_gil is -1 */
+	TC_UNWIND_CACHED_HEAD = 1 << 1 /* reuse the interpreter list head read within the last
+					  10 ms (a new subinterpreter shows up that much later) */
+};
+
 /* The result of one walk. Reused across walks: arrays grow, never shrink. */
 struct tc_snapshot {
+	unsigned flags;                   /* TC_UNWIND_*, set by the caller */
 	struct tc_thread_stack *threads;
 	size_t nthreads, cap_threads;
 	struct tc_raw_frame *frames;
