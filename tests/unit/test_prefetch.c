@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: MIT */
+/* reader/prefetch: learned batched reads, over the image backend. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "reader/prefetch.h"
+
+static uint8_t mem_a[64 * 1024], mem_b[4096];
+#define A 0x100000ull
+#define B 0x900000ull
+
+static struct tc_remote *open_image(void)
+{
+	struct tc_region regs[] = {{A, mem_a, sizeof mem_a}, {B, mem_b, sizeof mem_b}};
+	struct tc_remote *r;
+	ck_assert_int_eq(tc_remote_open_image(regs, 2, &r), 0);
+	for (size_t i = 0; i < sizeof mem_a; i++)
+		mem_a[i] = (uint8_t)(i * 7);
+	for (size_t i = 0; i < sizeof mem_b; i++)
+		mem_b[i] = (uint8_t)(i * 3 + 1);
+	return r;
+}
+
+static uint64_t syscalls(struct tc_remote *r)
+{
+	struct tc_remote_stats st;
+	tc_remote_get_stats(r, &st);
+	return st.reads;
+}
+
+/* the same three reads in three walks: the second and third are served from one batch */
+START_TEST(test_learns_and_batches)
+{
+	struct tc_remote *r = open_image();
+	struct tc_prefetch *p;
+	ck_assert_int_eq(tc_prefetch_new(r, 0, 0, &p), 0);
+	uint8_t buf[64];
+	for (int walk = 0; walk < 3; walk++) {
+		uint64_t before = syscalls(r);
+		ck_assert_int_eq(tc_prefetch_begin(p), 0);
+		ck_assert_int_eq(tc_prefetch_read(p, A + 100, buf, 16), 0);
+		ck_assert_mem_eq(buf, mem_a + 100, 16);
+		ck_assert_int_eq(tc_prefetch_read(p, A + 300, buf, 8), 0);
+		ck_assert_mem_eq(buf, mem_a + 300, 8);
+		ck_assert_int_eq(tc_prefetch_read(p, B + 8, buf, 32), 0);
+		ck_assert_mem_eq(buf, mem_b + 8, 32);
+		tc_prefetch_end(p);
+		uint64_t ranges = syscalls(r) - before;
+		/* walk 0: three direct reads; later: one batch of two ranges (A's reads merge) */
+		ck_assert_uint_eq(ranges, walk == 0 ? 3 : 2);
+	}
+	struct tc_prefetch_stats st;
+	tc_prefetch_get_stats(p, &st);
+	ck_assert_uint_eq(st.misses, 3);
+	ck_assert_uint_eq(st.hits, 6);
+	tc_prefetch_free(p);
+	tc_remote_free(r);
+}
+END_TEST
+
+/* data that changed between walks is what the next walk sees: nothing is kept */
+START_TEST(test_never_stale)
+{
+	struct tc_remote *r = open_image();
+	struct tc_prefetch *p;
+	ck_assert_int_eq(tc_prefetch_new(r, 0, 0, &p), 0);
+	uint64_t v;
+	for (uint64_t walk = 0; walk < 5; walk++) {
+		memcpy(mem_a + 1000, &walk, sizeof walk);
+		ck_assert_int_eq(tc_prefetch_begin(p), 0);
+		ck_assert_int_eq(tc_prefetch_read(p, A + 1000, &v, sizeof v), 0);
+		ck_assert_uint_eq(v, walk);
+		tc_prefetch_end(p);
+	}
+	tc_prefetch_free(p);
+	tc_remote_free(r);
+}
+END_TEST
+
+/* far apart ranges stay separate; a range read only in part shrinks to that part */
+START_TEST(test_merge_and_shrink)
+{
+	struct tc_remote *r = open_image();
+	struct tc_prefetch *p;
+	struct tc_prefetch_stats st0, st1;
+	ck_assert_int_eq(tc_prefetch_new(r, 0, 0, &p), 0);
+	uint8_t buf[128];
+	/* walk 1: reads 0..128 and 40000..40128 of A (gap > 8 KiB: two ranges) */
+	tc_prefetch_begin(p);
+	tc_prefetch_read(p, A, buf, 128);
+	tc_prefetch_read(p, A + 40000, buf, 128);
+	tc_prefetch_end(p);
+	tc_prefetch_get_stats(p, &st0);
+	tc_prefetch_begin(p); /* batch: 2 ranges, 256 bytes */
+	tc_prefetch_get_stats(p, &st1);
+	ck_assert_uint_eq(st1.batch_ranges - st0.batch_ranges, 2);
+	ck_assert_uint_eq(st1.batch_bytes - st0.batch_bytes, 256);
+	/* this walk uses only 16 bytes of the first range */
+	ck_assert_int_eq(tc_prefetch_read(p, A + 32, buf, 16), 0);
+	ck_assert_mem_eq(buf, mem_a + 32, 16);
+	tc_prefetch_end(p);
+	tc_prefetch_get_stats(p, &st0);
+	tc_prefetch_begin(p);
+	tc_prefetch_get_stats(p, &st1);
+	ck_assert_uint_eq(st1.batch_ranges - st0.batch_ranges, 1);
+	ck_assert_uint_eq(st1.batch_bytes - st0.batch_bytes, 16);
+	tc_prefetch_end(p);
+	tc_prefetch_free(p);
+	tc_remote_free(r);
+}
+END_TEST
+
+/* the byte bound holds whatever a walk reads */
+START_TEST(test_bounded)
+{
+	struct tc_remote *r = open_image();
+	struct tc_prefetch *p;
+	struct tc_prefetch_stats st0, st1;
+	ck_assert_int_eq(tc_prefetch_new(r, 4, 1000, &p), 0);
+	uint8_t buf[600];
+	tc_prefetch_begin(p);
+	for (int i = 0; i < 10; i++)
+		ck_assert_int_eq(tc_prefetch_read(p, A + (tc_raddr)i * 20000 % 60000, buf, 600), 0);
+	tc_prefetch_end(p);
+	tc_prefetch_get_stats(p, &st0);
+	tc_prefetch_begin(p);
+	tc_prefetch_get_stats(p, &st1);
+	ck_assert_uint_le(st1.batch_ranges - st0.batch_ranges, 4);
+	ck_assert_uint_le(st1.batch_bytes - st0.batch_bytes, 1000);
+	tc_prefetch_end(p);
+	tc_prefetch_free(p);
+	tc_remote_free(r);
+}
+END_TEST
+
+/* a read outside every region fails as in a live target and is not learned */
+START_TEST(test_fault_not_learned)
+{
+	struct tc_remote *r = open_image();
+	struct tc_prefetch *p;
+	ck_assert_int_eq(tc_prefetch_new(r, 0, 0, &p), 0);
+	uint8_t buf[8];
+	tc_prefetch_begin(p);
+	ck_assert_int_eq(tc_prefetch_read(p, 0x5000000, buf, 8), -TC_EFAULT);
+	ck_assert_int_eq(tc_prefetch_read(p, A + sizeof mem_a - 4, buf, 8), -TC_EFAULT);
+	tc_prefetch_end(p);
+	uint64_t before = syscalls(r);
+	ck_assert_int_eq(tc_prefetch_begin(p), 0);
+	ck_assert_uint_eq(syscalls(r), before); /* empty batch: nothing read */
+	tc_prefetch_end(p);
+	tc_prefetch_free(p);
+	tc_remote_free(r);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("prefetch");
+	TCase *tc = tcase_create("core");
+	tcase_add_test(tc, test_learns_and_batches);
+	tcase_add_test(tc, test_never_stale);
+	tcase_add_test(tc, test_merge_and_shrink);
+	tcase_add_test(tc, test_bounded);
+	tcase_add_test(tc, test_fault_not_learned);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
