@@ -142,35 +142,40 @@ int tc_cmd_dump(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"json", no_argument, NULL, 'j'},
+		{"walks", required_argument, NULL, 'w'},
 		{"help", no_argument, NULL, 'h'},
 		{0, 0, 0, 0},
 	};
 	bool json = false;
+	long walks = 1;
 	int c;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+jh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "jw:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			json = true;
 			break;
+		case 'w': {
+			char *end;
+			walks = strtol(optarg, &end, 10);
+			if (*end || walks < 1 || walks > 1000)
+				return tc_usage_error("dump", "--walks takes 1 to 1000, not '%s'", optarg);
+			break;
+		}
 		case 'h':
 			tc_usage(stdout, "dump");
 			return TC_EXIT_OK;
+		case ':':
+			return tc_usage_error("dump", "option %s needs a value", argv[optind - 1]);
 		default:
 			return tc_usage_error("dump", "unknown option: %s", argv[optind - 1]);
 		}
 	}
-	/* allow the PID before the options too: dump PID --json */
+	/* GNU getopt permutes, so the PID may come before or after the options */
 	pid_t pid = 0;
 	int npos = 0;
 	for (int i = optind; i < argc; i++) {
-		if (strcmp(argv[i], "--json") == 0) {
-			json = true;
-			continue;
-		}
-		if (argv[i][0] == '-')
-			return tc_usage_error("dump", "unknown option: %s", argv[i]);
 		if (npos++ || tc_parse_pid(argv[i], &pid) != 0)
 			return tc_usage_error("dump", "expected one PID, got '%s'", argv[i]);
 	}
@@ -189,9 +194,15 @@ int tc_cmd_dump(int argc, char **argv)
 		goto out;
 	}
 	int err = 0;
-	for (int i = 0; i < DUMP_TRIES; i++) {
-		err = tc_unwind(t, cc, &s);
-		if (err != -TC_EFAULT && err != -TC_ECORRUPT)
+	/* --walks N: walk N times and print the last; from the second walk on, everything is
+	 * served from the prefetched batch (a check that the fast path sees the same stacks) */
+	for (long w = 0; w < walks; w++) {
+		for (int i = 0; i < DUMP_TRIES; i++) {
+			err = tc_unwind(t, cc, &s);
+			if (err != -TC_EFAULT && err != -TC_ECORRUPT)
+				break;
+		}
+		if (err)
 			break;
 	}
 	if (err) {

@@ -37,11 +37,12 @@ static const char overview[] =
 	"5 not Python or unsupported version.\n";
 
 static const char usage_dump[] =
-	"usage: tachyon-c dump PID [--json]\n"
+	"usage: tachyon-c dump PID [--json] [--walks N]\n"
 	"\n"
 	"Print one snapshot of every thread's Python stack. Text output reads like a traceback\n"
 	"(innermost frame last) with the thread ids and which thread holds the GIL; --json prints\n"
-	"frames innermost first.\n"
+	"frames innermost first. --walks N walks N times and prints the last walk (from the\n"
+	"second on, reads come from the batch learned by the previous walk, as when sampling).\n"
 	"\n"
 	"EXAMPLES\n"
 	"  tachyon-c dump 1234\n"
