@@ -4,7 +4,8 @@
  * Deadlines are absolute (clock_nanosleep with TIMER_ABSTIME on CLOCK_MONOTONIC), so the
  * rate does not drift with the cost of each walk; when the sampler falls behind (a stall,
  * a huge stack) the missed slots are skipped and counted, never caught up in a burst. A
- * torn walk (the target changed under the reader) is retried once, then counted as failed:
+ * torn walk (the target changed under the reader) is retried at once, up to three times,
+ * then counted as failed:
  * a stack that did not exist in the target is never recorded. */
 #include "daemon/sampler.h"
 
@@ -34,6 +35,10 @@ struct fmap {
 };
 
 #define FMAP_MAX (1u << 20)
+
+/* Walks per sampling instant: a torn read is retried at once (the retry reads a fresh
+ * snapshot), then the instant counts as failed. */
+#define TC_SAMPLE_TRIES 4
 
 static uint64_t fhash(tc_raddr code, int64_t addr, int32_t lineno)
 {
@@ -188,13 +193,13 @@ static int record(struct run *r)
 	return 0;
 }
 
-/* One sampling instant: walk (retrying a torn walk once) and record. */
+/* One sampling instant: walk (retrying a torn walk) and record. */
 static int sample_once(struct run *r, struct tc_profile_stats *st)
 {
 	int err = 0;
 	/* wall and cpu modes do not need the GIL state; a retry re-reads everything */
 	r->snap.flags = TC_UNWIND_CACHED_HEAD | (r->o->mode == TC_MODE_GIL ? 0 : TC_UNWIND_NO_GIL);
-	for (int attempt = 0; attempt < 2; attempt++) {
+	for (int attempt = 0; attempt < TC_SAMPLE_TRIES; attempt++) {
 		if (attempt) {
 			r->retries++;
 			r->snap.flags &= ~(unsigned)TC_UNWIND_CACHED_HEAD;
