@@ -110,9 +110,13 @@ static int walk_iframes(struct tc_target *t, struct tc_code_cache *cc, tc_raddr 
 		}
 		uint8_t owner = tc_get_u8(buf, (size_t)l->iframe.owner);
 		tc_raddr prev = tc_get_u64(buf, (size_t)l->iframe.previous);
-		/* 3.12: frames owned by the C stack are shims; 3.14+: owned by the interpreter. */
-		if (owner < l->iframe.owner_first_shim) {
-			tc_raddr code = tc_get_u64(buf, (size_t)l->iframe.code) & ~l->iframe.code_tag_mask;
+		tc_raddr code = tc_get_u64(buf, (size_t)l->iframe.code) & ~l->iframe.code_tag_mask;
+		/* 3.12: frames owned by the C stack are shims; 3.14+: owned by the interpreter.
+		 * 3.14+: a frame whose executable is the NULL stackref is not (or no longer) a
+		 * Python frame; seen on 3.15 at the top of busy stacks. Python shows neither.
+		 * Before 3.14 a NULL code pointer is garbage and ends the stack below. */
+		bool null_ref = code == 0 && l->iframe.code_tag_mask != 0;
+		if (owner < l->iframe.owner_first_shim && !null_ref) {
 			tc_raddr instr = tc_get_u64(buf, (size_t)l->iframe.instr);
 			const struct tc_code_info *ci;
 			err = tc_code_cache_get(cc, t, code, &ci);

@@ -18,6 +18,9 @@
 #define MERGE_GAP 8192
 #define MAX_SPAN (256u << 10)   /* one range at most this long */
 #define MAX_LEARN 65536         /* misses remembered per walk */
+#define MAX_HOLES 64            /* unmapped pages remembered (merges never cross them) */
+#define HOLES_TTL 4096          /* walks before the hole list is forgotten */
+#define PAGE 4096u
 
 struct range {
 	tc_raddr addr;
@@ -41,6 +44,9 @@ struct tc_prefetch {
 	struct tc_riov *iov;
 	struct span *learn;
 	size_t nlearn, caplearn;
+	tc_raddr holes[MAX_HOLES]; /* pages that failed to read inside a merged range */
+	size_t nholes, hole_next;
+	uint64_t holes_walks;
 	struct tc_prefetch_stats st;
 };
 
@@ -70,13 +76,49 @@ void tc_prefetch_free(struct tc_prefetch *p)
 
 void tc_prefetch_reset(struct tc_prefetch *p)
 {
+	p->nholes = 0;
+	p->hole_next = 0;
 	p->n = 0;
 	p->bytes = 0;
 	p->nlearn = 0;
 }
 
+static void add_hole(struct tc_prefetch *p, tc_raddr page)
+{
+	for (size_t i = 0; i < p->nholes; i++)
+		if (p->holes[i] == page)
+			return;
+	p->holes[p->hole_next] = page;
+	p->hole_next = (p->hole_next + 1) % MAX_HOLES;
+	if (p->nholes < MAX_HOLES)
+		p->nholes++;
+}
+
+/* Probe [ADDR, ADDR+LEN) page by page and remember the pages that do not read. */
+static void find_holes(struct tc_prefetch *p, tc_raddr addr, size_t len)
+{
+	uint8_t b;
+	for (tc_raddr pg = addr & ~(tc_raddr)(PAGE - 1); pg < addr + len; pg += PAGE)
+		if (tc_remote_read(p->r, pg < addr ? addr : pg, &b, 1) == -TC_EFAULT)
+			add_hole(p, pg);
+}
+
+/* Is any remembered hole page inside (LO, HI)? */
+static bool bridges_hole(const struct tc_prefetch *p, tc_raddr lo, tc_raddr hi)
+{
+	for (size_t i = 0; i < p->nholes; i++)
+		if (p->holes[i] + PAGE > lo && p->holes[i] < hi)
+			return true;
+	return false;
+}
+
 int tc_prefetch_begin(struct tc_prefetch *p)
 {
+	if (++p->holes_walks >= HOLES_TTL) {
+		p->nholes = 0;
+		p->hole_next = 0;
+		p->holes_walks = 0;
+	}
 	p->st.walks++;
 	p->nlearn = 0;
 	if (p->n == 0)
@@ -94,13 +136,17 @@ int tc_prefetch_begin(struct tc_prefetch *p)
 		return 0;
 	if (err == -TC_ESRCH || err == -TC_EPERM)
 		return err;
-	/* Some range no longer reads (freed, unmapped): take them one by one. */
+	/* Some range no longer reads (freed, unmapped, or a merge that spans a hole between two
+	 * mappings): take them one by one, and find the holes of the ones that fail so that the
+	 * next merge does not bridge them again. */
 	p->st.batch_failures++;
 	for (size_t i = 0; i < p->n; i++) {
-		err = tc_remote_read(p->r, p->iov[i].addr, p->iov[i].buf, p->iov[i].len);
+		err = tc_remote_read(p->r, p->v[i].addr, p->buf + p->v[i].off, p->v[i].len);
 		if (err == -TC_ESRCH || err == -TC_EPERM)
 			return err;
 		p->v[i].valid = err == 0;
+		if (err)
+			find_holes(p, p->v[i].addr, p->v[i].len);
 	}
 	return 0;
 }
@@ -193,7 +239,8 @@ void tc_prefetch_end(struct tc_prefetch *p)
 	struct span *m = p->learn; /* merged in place */
 	for (size_t i = 0; i < p->nlearn; i++) {
 		struct span s = p->learn[i];
-		if (n > 0 && s.lo <= m[n - 1].hi + MERGE_GAP && s.hi - m[n - 1].lo <= MAX_SPAN) {
+		if (n > 0 && s.lo <= m[n - 1].hi + MERGE_GAP && s.hi - m[n - 1].lo <= MAX_SPAN &&
+		    (s.lo <= m[n - 1].hi || !bridges_hole(p, m[n - 1].hi, s.lo))) {
 			if (s.hi > m[n - 1].hi)
 				m[n - 1].hi = s.hi;
 		} else {

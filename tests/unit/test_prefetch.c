@@ -154,6 +154,36 @@ START_TEST(test_fault_not_learned)
 }
 END_TEST
 
+/* two mappings one page apart: a merge across the hole fails once, then is never made again */
+START_TEST(test_hole_not_bridged)
+{
+	static uint8_t lo[4096], hi[4096];
+	const tc_raddr L = 0x200000, H = 0x202000; /* gap: the page at 0x201000 */
+	struct tc_region regs[] = {{L, lo, sizeof lo}, {H, hi, sizeof hi}};
+	struct tc_remote *r;
+	struct tc_prefetch *p;
+	struct tc_prefetch_stats st;
+	ck_assert_int_eq(tc_remote_open_image(regs, 2, &r), 0);
+	ck_assert_int_eq(tc_prefetch_new(r, 0, 0, &p), 0);
+	memset(lo, 0x11, sizeof lo);
+	memset(hi, 0x22, sizeof hi);
+	uint8_t b[16];
+	for (int walk = 0; walk < 6; walk++) {
+		ck_assert_int_eq(tc_prefetch_begin(p), 0);
+		ck_assert_int_eq(tc_prefetch_read(p, L + 4000, b, 16), 0);
+		ck_assert_uint_eq(b[0], 0x11);
+		ck_assert_int_eq(tc_prefetch_read(p, H + 16, b, 16), 0);
+		ck_assert_uint_eq(b[0], 0x22);
+		tc_prefetch_end(p);
+	}
+	tc_prefetch_get_stats(p, &st);
+	ck_assert_uint_le(st.batch_failures, 1); /* the first merged batch, never again */
+	ck_assert_uint_le(st.misses, 4);         /* walk 0, and the walk whose batch failed */
+	tc_prefetch_free(p);
+	tc_remote_free(r);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("prefetch");
@@ -163,6 +193,7 @@ int main(void)
 	tcase_add_test(tc, test_merge_and_shrink);
 	tcase_add_test(tc, test_bounded);
 	tcase_add_test(tc, test_fault_not_learned);
+	tcase_add_test(tc, test_hole_not_bridged);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
