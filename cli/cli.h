@@ -3,6 +3,7 @@
 #ifndef TC_CLI_H
 #define TC_CLI_H
 
+#include <signal.h>
 #include <stdio.h>
 #include <sys/types.h>
 
@@ -32,6 +33,13 @@ int tc_usage_error(const char *command, const char *fmt, ...)
 
 /* Parse a PID argument. Returns 0 and *PID, or -1 (not a positive integer). */
 int tc_parse_pid(const char *s, pid_t *pid);
+
+/* The operands ARGV[FIRST..ARGC) of COMMAND must be exactly one PID. Returns 0 and *PID, or
+ * the usage exit code after reporting what is wrong. */
+int tc_cli_one_pid(const char *command, int argc, char **argv, int first, pid_t *pid);
+
+/* Make SIGINT and SIGTERM set the returned flag (ending a recording early, cleanly). */
+volatile sig_atomic_t *tc_cli_catch_stop(void);
 
 /* Attach to PID, printing a clear message on failure. Returns 0 and *T, or the exit code
  * to use. */

@@ -21,14 +21,6 @@
 #include "daemon/sinks/sinks.h"
 #include "reader/proc.h"
 
-static volatile sig_atomic_t stop_flag;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop_flag = 1;
-}
-
 static int write_profile(struct tc_profile *p, enum tc_format fmt, FILE *f)
 {
 	switch (fmt) {
@@ -107,11 +99,11 @@ int tc_cmd_attach(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{0, 0, 0, 0},
 	};
-	struct tc_sampler_opts so = {.rate_hz = 1000, .mode = TC_MODE_WALL, .stop = &stop_flag};
+	struct tc_sampler_opts so = {.rate_hz = 1000, .mode = TC_MODE_WALL};
 	const char *out = NULL, *mode = "wall";
 	enum tc_format fmt = TC_FMT_NONE;
 	pid_t pid = 0;
-	int npos = 0, c;
+	int c;
 
 	optind = 1;
 	opterr = 0;
@@ -160,12 +152,9 @@ int tc_cmd_attach(int argc, char **argv)
 			return tc_usage_error("attach", "unknown option: %s", argv[optind - 1]);
 		}
 	}
-	for (int i = optind; i < argc; i++) {
-		if (npos++ || tc_parse_pid(argv[i], &pid) != 0)
-			return tc_usage_error("attach", "expected one PID, got '%s'", argv[i]);
-	}
-	if (!npos)
-		return tc_usage_error("attach", "missing PID");
+	int urc = tc_cli_one_pid("attach", argc, argv, optind, &pid);
+	if (urc)
+		return urc;
 	if (fmt == TC_FMT_NONE)
 		fmt = out && strcmp(out, "-") != 0 ? tc_format_from_path(out) : TC_FMT_NONE;
 	if (fmt == TC_FMT_NONE)
@@ -177,12 +166,7 @@ int tc_cmd_attach(int argc, char **argv)
 	if (rc)
 		return rc;
 
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	so.stop = tc_cli_catch_stop();
 	signal(SIGPIPE, SIG_IGN);
 
 	char cmdline[256] = "";
@@ -206,7 +190,7 @@ int tc_cmd_attach(int argc, char **argv)
 		fprintf(stderr, "%s: process %d exited after %.2f s; %llu samples kept%s%s\n",
 			tc_prog, (int)pid, st->duration, (unsigned long long)st->samples,
 			out && strcmp(out, "-") ? " in " : "", out && strcmp(out, "-") ? out : "");
-	if (stop_flag)
+	if (*so.stop)
 		fprintf(stderr, "%s: interrupted after %.2f s; %llu samples kept\n", tc_prog,
 			st->duration, (unsigned long long)st->samples);
 out:

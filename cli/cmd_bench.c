@@ -9,14 +9,6 @@
 #include "cli/cli.h"
 #include "daemon/sampler.h"
 
-static volatile sig_atomic_t bench_stop;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	bench_stop = 1;
-}
-
 static double ratio(double a, double b)
 {
 	return b > 0 ? a / b : 0;
@@ -31,11 +23,11 @@ int tc_cmd_bench(int argc, char **argv)
 		{0, 0, 0, 0},
 	};
 	struct tc_sampler_report rep;
-	struct tc_sampler_opts so = {.rate_hz = 0, .duration = 5, .stop = &bench_stop,
+	struct tc_sampler_opts so = {.rate_hz = 0, .duration = 5,
 				     .report = &rep};
 	bool json = false;
 	pid_t pid = 0;
-	int npos = 0, c;
+	int c;
 
 	optind = 1;
 	opterr = 0;
@@ -55,22 +47,16 @@ int tc_cmd_bench(int argc, char **argv)
 			return tc_usage_error("bench", "unknown option: %s", argv[optind - 1]);
 		}
 	}
-	for (int i = optind; i < argc; i++)
-		if (npos++ || tc_parse_pid(argv[i], &pid) != 0)
-			return tc_usage_error("bench", "expected one PID, got '%s'", argv[i]);
-	if (!npos)
-		return tc_usage_error("bench", "missing PID");
+	int urc = tc_cli_one_pid("bench", argc, argv, optind, &pid);
+	if (urc)
+		return urc;
 
 	struct tc_target *t = NULL;
 	struct tc_profile *p = NULL;
 	int rc = tc_cli_attach(pid, &t);
 	if (rc)
 		return rc;
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	so.stop = tc_cli_catch_stop();
 
 	struct tc_profile_meta meta = {.pid = pid, .python_version = t->version, .mode = "wall"};
 	p = tc_profile_new(&meta);

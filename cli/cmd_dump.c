@@ -174,13 +174,9 @@ int tc_cmd_dump(int argc, char **argv)
 	}
 	/* GNU getopt permutes, so the PID may come before or after the options */
 	pid_t pid = 0;
-	int npos = 0;
-	for (int i = optind; i < argc; i++) {
-		if (npos++ || tc_parse_pid(argv[i], &pid) != 0)
-			return tc_usage_error("dump", "expected one PID, got '%s'", argv[i]);
-	}
-	if (!npos)
-		return tc_usage_error("dump", "missing PID");
+	int urc = tc_cli_one_pid("dump", argc, argv, optind, &pid);
+	if (urc)
+		return urc;
 
 	struct tc_target *t = NULL;
 	struct tc_code_cache *cc = NULL;

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "reader/maps.h"
+#include "reader/proc.h"
 
 #define TC_DELETED_SUFFIX " (deleted)"
 
@@ -202,22 +203,6 @@ out:
 	return err;
 }
 
-/* Map an errno from opening or reading a /proc/PID file to a TC_E* code. */
-static int proc_errno(int e)
-{
-	switch (e) {
-	case ENOENT:
-	case ESRCH:
-		return -TC_ESRCH;
-	case EACCES:
-	case EPERM:
-		return -TC_EPERM;
-	case ENOMEM:
-		return -TC_ENOMEM;
-	default:
-		return -TC_EIO;
-	}
-}
 
 int tc_maps_read(pid_t pid, struct tc_maps *out)
 {
@@ -232,7 +217,7 @@ int tc_maps_read(pid_t pid, struct tc_maps *out)
 	snprintf(path, sizeof path, "/proc/%d/maps", (int)pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		err = proc_errno(errno);
+		err = tc_proc_errno(errno);
 		goto out;
 	}
 	for (;;) {
@@ -253,7 +238,7 @@ int tc_maps_read(pid_t pid, struct tc_maps *out)
 		if (k < 0) {
 			if (errno == EINTR)
 				continue;
-			err = proc_errno(errno);
+			err = tc_proc_errno(errno);
 			goto out;
 		}
 		if (k == 0)

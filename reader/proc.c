@@ -13,8 +13,7 @@
 
 #include "reader/proc.h"
 
-/* errno from a /proc/PID file to TC_E*: gone, forbidden, or anything else. */
-static int proc_errno(int e)
+int tc_proc_errno(int e)
 {
 	switch (e) {
 	case ENOENT:
@@ -39,14 +38,14 @@ static int read_small(const char *path, char *buf, size_t len, size_t *got)
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return proc_errno(errno);
+		return tc_proc_errno(errno);
 	while (done < len) {
 		ssize_t k = read(fd, buf + done, len - done);
 
 		if (k < 0) {
 			if (errno == EINTR)
 				continue;
-			err = proc_errno(errno);
+			err = tc_proc_errno(errno);
 			break;
 		}
 		if (k == 0)
@@ -118,7 +117,7 @@ int tc_proc_threads(pid_t pid, pid_t **tids, size_t *n)
 	snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
 	d = opendir(path);
 	if (!d) {
-		err = proc_errno(errno);
+		err = tc_proc_errno(errno);
 		goto out;
 	}
 	for (;;) {
@@ -129,7 +128,7 @@ int tc_proc_threads(pid_t pid, pid_t **tids, size_t *n)
 		de = readdir(d);
 		if (!de) {
 			if (errno) {
-				err = proc_errno(errno);
+				err = tc_proc_errno(errno);
 				goto out;
 			}
 			break;

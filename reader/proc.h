@@ -10,6 +10,10 @@
 
 #include "tc/common.h"
 
+/* errno from opening or reading a /proc/PID file as a TC_E* code: ENOENT/ESRCH -> -TC_ESRCH
+ * (gone), EACCES/EPERM -> -TC_EPERM, ENOMEM -> -TC_ENOMEM, anything else -> -TC_EIO. */
+int tc_proc_errno(int e);
+
 /* 0 when PID exists, -TC_ESRCH when it does not, -TC_EPERM when it exists but /proc refuses
  * to show its maps (ptrace access mode check failed). */
 int tc_proc_check(pid_t pid);
