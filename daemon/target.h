@@ -24,6 +24,7 @@ struct tc_target {
 	int pthread_tid_off;     /* offset of the kernel tid in glibc's struct pthread, -1 */
 	/* walker memo of values that change rarely (see TC_UNWIND_CACHED_HEAD) */
 	tc_raddr head_cache;     /* runtime->interpreters.head, 0 = not cached */
+	uint64_t main_ident;     /* runtime->main_thread (<= 3.12), read with the head; 0 unknown */
 	uint64_t head_cache_ns;  /* CLOCK_MONOTONIC when read */
 	tc_raddr gil_interp, gil_ptr; /* interp->ceval.gil of the last interpreter seen */
 };

@@ -269,8 +269,6 @@ static int unwind(struct tc_target *t, struct tc_code_cache *cc, struct tc_snaps
 	const struct tc_layout *l = &t->layout;
 	uint8_t tbuf[1024];
 	tc_raddr interp = 0;
-	uint64_t main_ident = 0;
-	bool main_ident_known = false;
 	int err;
 
 	s->nthreads = 0;
@@ -289,12 +287,15 @@ static int unwind(struct tc_target *t, struct tc_code_cache *cc, struct tc_snaps
 			 sizeof interp);
 		if (err)
 			return err;
+		/* _PyRuntime.main_thread (<= 3.12) changes as rarely: refreshed with the head */
+		t->main_ident = 0;
+		if (l->runtime.main_thread >= 0 &&
+		    rd(t, t->runtime + (tc_raddr)l->runtime.main_thread, &t->main_ident,
+		       sizeof t->main_ident) != 0)
+			t->main_ident = 0;
 		t->head_cache = interp;
 		t->head_cache_ns = now_ns;
 	}
-	if (l->runtime.main_thread >= 0 &&
-	    rd(t, t->runtime + (tc_raddr)l->runtime.main_thread, &main_ident, sizeof main_ident) == 0)
-		main_ident_known = true;
 
 	struct cycle icyc;
 	cycle_init(&icyc, interp);
@@ -302,7 +303,7 @@ static int unwind(struct tc_target *t, struct tc_code_cache *cc, struct tc_snaps
 		if (idx >= MAX_INTERPS)
 			return -TC_ECORRUPT;
 		/* The interpreter's fields are far apart (threads.head is ~7 KB in on 3.13+):
-		 * read just them, in one batch. */
+		 * read just them (the prefetcher batches them with the rest of the walk). */
 		tc_raddr next_interp = 0, ts_addr = 0, threads_main = 0, gil = 0;
 		err = rd(t, interp + (tc_raddr)l->interp.next, &next_interp, 8);
 		if (!err)
@@ -326,10 +327,8 @@ static int unwind(struct tc_target *t, struct tc_code_cache *cc, struct tc_snaps
 				}
 			}
 		}
-		if (err) {
-			t->head_cache = 0;
-			return err;
-		}
+		if (err)
+			return err; /* the sampler's retry re-reads the head */
 		struct gil_view gv = {0};
 		if (want_gil)
 			read_gil(t, gil, &gv);
@@ -352,8 +351,8 @@ static int unwind(struct tc_target *t, struct tc_code_cache *cc, struct tc_snaps
 				ts->native_id = tc_get_u64(tbuf, (size_t)l->tstate.native_thread_id);
 			else
 				ts->native_id = tc_pthread_tid(t, ts->thread_id);
-			if (main_ident_known)
-				ts->main = ts->thread_id == main_ident;
+			if (t->main_ident)
+				ts->main = ts->thread_id == t->main_ident;
 			else if (l->interp.threads_main >= 0)
 				ts->main = threads_main == ts_addr;
 			else
