@@ -22,6 +22,12 @@ enum {
 int tc_cmd_dump(int argc, char **argv);
 int tc_cmd_attach(int argc, char **argv);
 int tc_cmd_bench(int argc, char **argv);
+int tc_cmd_stats(int argc, char **argv); /* cli/cmd_stats.c */
+int tc_cmd_top(int argc, char **argv);   /* cli/cmd_top.c */
+
+/* Usage texts kept next to their command. */
+extern const char tc_usage_stats[];
+extern const char tc_usage_top[];
 
 /* Print the usage of COMMAND (NULL: the overview) to OUT. */
 void tc_usage(FILE *out, const char *command);

@@ -18,6 +18,8 @@ static const char overview[] =
 	"commands:\n"
 	"  attach PID   sample stacks at a fixed rate and write a profile\n"
 	"  dump PID     print every thread's Python stack once\n"
+	"  stats PID    allocator (pymalloc), GC and process memory, once or every N s\n"
+	"  top PID      live view of where the time goes\n"
 	"  bench PID    sample back to back and report what a sample costs\n"
 	"  help CMD     details of one command\n"
 	"\n"
@@ -85,7 +87,11 @@ static const char usage_bench[] =
 
 void tc_usage(FILE *out, const char *command)
 {
-	if (command && strcmp(command, "dump") == 0)
+	if (command && strcmp(command, "stats") == 0)
+		fputs(tc_usage_stats, out);
+	else if (command && strcmp(command, "top") == 0)
+		fputs(tc_usage_top, out);
+	else if (command && strcmp(command, "dump") == 0)
 		fputs(usage_dump, out);
 	else if (command && strcmp(command, "attach") == 0)
 		fputs(usage_attach, out);
@@ -110,7 +116,8 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "help") == 0) {
 		if (argc > 2 && strcmp(argv[2], "dump") != 0 && strcmp(argv[2], "attach") != 0 &&
-		    strcmp(argv[2], "bench") != 0)
+		    strcmp(argv[2], "bench") != 0 && strcmp(argv[2], "stats") != 0 &&
+		    strcmp(argv[2], "top") != 0)
 			return tc_usage_error(NULL, "no such command: %s", argv[2]);
 		tc_usage(stdout, argc > 2 ? argv[2] : NULL);
 		return TC_EXIT_OK;
@@ -121,5 +128,9 @@ int main(int argc, char **argv)
 		return tc_cmd_attach(argc - 1, argv + 1);
 	if (strcmp(cmd, "bench") == 0)
 		return tc_cmd_bench(argc - 1, argv + 1);
+	if (strcmp(cmd, "stats") == 0)
+		return tc_cmd_stats(argc - 1, argv + 1);
+	if (strcmp(cmd, "top") == 0)
+		return tc_cmd_top(argc - 1, argv + 1);
 	return tc_usage_error(NULL, "unknown command: %s", cmd);
 }

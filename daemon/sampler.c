@@ -107,6 +107,8 @@ struct run {
 	struct fmap fm;
 	int32_t *ids;
 	size_t cap_ids;
+	struct tc_sample_thread *obs; /* for the observer */
+	size_t cap_obs;
 	const struct tc_sampler_opts *o;
 };
 
@@ -151,7 +153,15 @@ static bool any_truncated(const struct tc_snapshot *s)
 	return false;
 }
 
-static bool wanted(struct run *r, const struct tc_thread_stack *ts)
+static int8_t run_state(struct run *r, const struct tc_thread_stack *ts)
+{
+	if (!ts->native_id)
+		return -1;
+	char c = tc_proc_thread_state(r->t->pid, (pid_t)ts->native_id);
+	return c == 'R' ? 1 : c ? 0 : -1;
+}
+
+static bool wanted(struct run *r, const struct tc_thread_stack *ts, int8_t on_cpu)
 {
 	if (r->o->main_only && !ts->main)
 		return false;
@@ -159,46 +169,86 @@ static bool wanted(struct run *r, const struct tc_thread_stack *ts)
 	case TC_MODE_GIL:
 		return ts->holds_gil == 1;
 	case TC_MODE_CPU:
-		return ts->native_id &&
-		       tc_proc_thread_state(r->t->pid, (pid_t)ts->native_id) == 'R';
+		return on_cpu == 1;
 	default:
 		return true;
 	}
 }
 
-/* Record the snapshot. */
-static int record(struct run *r)
+static int grow(void **v, size_t *cap, size_t need, size_t elem)
 {
+	if (need <= *cap)
+		return 0;
+	size_t n = *cap ? *cap : 64;
+	while (n < need)
+		n *= 2;
+	void *p = realloc(*v, n * elem);
+	if (!p)
+		return -TC_ENOMEM;
+	*v = p;
+	*cap = n;
+	return 0;
+}
+
+/* Record the snapshot (and hand it to the observer). */
+static int record(struct run *r, double when)
+{
+	const bool observe = r->o->on_sample != NULL;
+	const bool cpu = r->o->mode == TC_MODE_CPU || r->o->want_cpu;
+	size_t used = 0, nt = 0;
 	for (size_t i = 0; i < r->snap.nthreads; i++) {
 		const struct tc_thread_stack *ts = &r->snap.threads[i];
 		r->frames += ts->n;
-		if (!wanted(r, ts))
+		int8_t on_cpu = cpu && !(r->o->main_only && !ts->main) ? run_state(r, ts) : -1;
+		if (!wanted(r, ts, on_cpu))
 			continue;
-		if (ts->n > r->cap_ids) {
-			int32_t *v = realloc(r->ids, ts->n * sizeof *v);
-			if (!v)
-				return -TC_ENOMEM;
-			r->ids = v;
-			r->cap_ids = ts->n;
-		}
+		/* with an observer every thread's ids stay side by side until the call */
+		size_t base = observe ? used : 0;
+		int err = grow((void **)&r->ids, &r->cap_ids, base + ts->n, sizeof *r->ids);
+		if (err)
+			return err;
 		for (size_t j = 0; j < ts->n; j++) {
-			int err = frame_id(r, &r->snap.frames[ts->first + j], &r->ids[j]);
+			err = frame_id(r, &r->snap.frames[ts->first + j], &r->ids[base + j]);
 			if (err)
 				return err;
 		}
-		int err = tc_profile_add(r->p, ts->native_id, ts->thread_id, r->ids, ts->n, 1);
+		err = tc_profile_add(r->p, ts->native_id, ts->thread_id, r->ids + base, ts->n, 1);
 		if (err)
 			return err;
+		if (!observe)
+			continue;
+		err = grow((void **)&r->obs, &r->cap_obs, nt + 1, sizeof *r->obs);
+		if (err)
+			return err;
+		r->obs[nt++] = (struct tc_sample_thread){
+			.native_id = ts->native_id, .thread_id = ts->thread_id, .main = ts->main,
+			.holds_gil = ts->holds_gil, .on_cpu = on_cpu,
+			.frames = NULL, .n = ts->n};
+		used = base + ts->n;
+	}
+	if (observe) {
+		/* ids may have moved while growing: point at them only now */
+		size_t off = 0;
+		for (size_t k = 0; k < nt; k++) {
+			r->obs[k].frames = r->ids + off;
+			off += r->obs[k].n;
+		}
+		struct tc_sample smp = {.time = when, .threads = r->obs, .nthreads = nt,
+					.nthreads_total = r->snap.nthreads};
+		r->o->on_sample(r->o->ctx, &smp);
 	}
 	return 0;
 }
+
+static double now_mono(void);
 
 /* One sampling instant: walk (retrying a torn walk) and record. */
 static int sample_once(struct run *r, struct tc_profile_stats *st)
 {
 	int err = 0;
 	/* wall and cpu modes do not need the GIL state; a retry re-reads everything */
-	r->snap.flags = TC_UNWIND_CACHED_HEAD | (r->o->mode == TC_MODE_GIL ? 0 : TC_UNWIND_NO_GIL);
+	bool gil = r->o->mode == TC_MODE_GIL || r->o->want_gil;
+	r->snap.flags = TC_UNWIND_CACHED_HEAD | (gil ? 0 : TC_UNWIND_NO_GIL);
 	for (int attempt = 0; attempt < TC_SAMPLE_TRIES; attempt++) {
 		if (attempt) {
 			r->retries++;
@@ -215,11 +265,15 @@ static int sample_once(struct run *r, struct tc_profile_stats *st)
 		if (tc_proc_check(r->t->pid) == -TC_ESRCH)
 			return -TC_ESRCH;
 		st->failed++;
+		if (r->o->on_sample) {
+			struct tc_sample smp = {.time = now_mono(), .failed = true};
+			r->o->on_sample(r->o->ctx, &smp);
+		}
 		return 0;
 	}
 	if (err)
 		return err;
-	return record(r);
+	return record(r, now_mono());
 }
 
 static double now_mono(void)
@@ -332,5 +386,6 @@ out:
 	tc_code_cache_free(r.cc);
 	free(r.fm.v);
 	free(r.ids);
+	free(r.obs);
 	return err;
 }

@@ -27,6 +27,26 @@ struct tc_sampler_report {
 	double cpu_user, cpu_sys;         /* profiler CPU seconds during the run */
 };
 
+/* One thread of one sampling instant, as handed to tc_sampler_opts.on_sample. */
+struct tc_sample_thread {
+	uint64_t native_id;    /* kernel tid, 0 when unknown */
+	uint64_t thread_id;    /* threading.get_ident() */
+	bool main;
+	int8_t holds_gil;      /* 1 / 0; -1 unless want_gil (or gil mode) */
+	int8_t on_cpu;         /* 1 running / 0 not; -1 unless want_cpu (or cpu mode) */
+	const int32_t *frames; /* profile frame ids (tc_profile_get_frame), innermost first */
+	size_t n;
+};
+
+/* One sampling instant. Everything is borrowed for the duration of the call only. */
+struct tc_sample {
+	double time;           /* CLOCK_MONOTONIC seconds */
+	bool failed;           /* torn after every retry: no threads */
+	const struct tc_sample_thread *threads; /* the threads recorded (mode, --threads) */
+	size_t nthreads;
+	size_t nthreads_total; /* threads the walk saw, before filtering */
+};
+
 struct tc_sampler_opts {
 	double rate_hz;                   /* > 0; 0 = back to back (bench) */
 	double duration;                  /* seconds; 0 = until *stop */
@@ -34,6 +54,13 @@ struct tc_sampler_opts {
 	bool main_only;                   /* --threads main */
 	volatile sig_atomic_t *stop;      /* set asynchronously (signal handler) to end early */
 	struct tc_sampler_report *report; /* filled at the end when not NULL */
+	/* Optional observer, called on the sampling thread after each instant was recorded
+	 * into the profile (so tc_profile_get_frame works on the ids inside the call). It must
+	 * be quick: time spent in it delays the next sample. */
+	void (*on_sample)(void *ctx, const struct tc_sample *s);
+	void *ctx;
+	bool want_gil;                    /* read which thread holds the GIL in every mode */
+	bool want_cpu;                    /* read each thread's run state from /proc */
 };
 
 /* Sample T into P until the duration elapses, *STOP becomes non-zero, or the target exits
