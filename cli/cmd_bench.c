@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* `tachyon-c bench PID [-d SECONDS] [--json]`: sample back to back and report the cost. */
+#include <cjson/cJSON.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/args.h"
@@ -12,6 +14,77 @@
 static double ratio(double a, double b)
 {
 	return b > 0 ? a / b : 0;
+}
+
+static cJSON *num(cJSON *o, const char *k, double v)
+{
+	return cJSON_AddNumberToObject(o, k, v);
+}
+
+/* The report as one JSON object (keys in DESIGN.md, plus what explains the cost). */
+static int print_json(pid_t pid, const struct tc_target *t, const struct tc_profile_stats *st,
+		      const struct tc_sampler_report *rep)
+{
+	double n = (double)st->samples, secs = st->duration;
+	double cpu = rep->cpu_user + rep->cpu_sys;
+	cJSON *o = cJSON_CreateObject(), *c;
+	if (!o)
+		return -TC_ENOMEM;
+	num(o, "pid", (double)pid);
+	cJSON_AddStringToObject(o, "python", t->version);
+	num(o, "samples", n);
+	num(o, "failed", (double)st->failed);
+	num(o, "retries", (double)rep->retries);
+	num(o, "seconds", secs);
+	num(o, "us_per_sample", ratio(secs * 1e6, n));
+	num(o, "samples_per_sec", ratio(n, secs));
+	num(o, "syscalls_per_sample", ratio((double)rep->io.syscalls, n));
+	num(o, "reads_per_sample", ratio((double)rep->io.reads, n));
+	num(o, "bytes_per_sample", ratio((double)rep->io.bytes, n));
+	num(o, "frames_per_sample", ratio((double)rep->frames, n));
+	num(o, "cpu_seconds", cpu);
+	num(o, "cpu_user", rep->cpu_user);
+	num(o, "cpu_sys", rep->cpu_sys);
+	num(o, "cpu_us_per_sample", ratio(cpu * 1e6, n));
+	c = cJSON_AddObjectToObject(o, "code_cache");
+	if (c) {
+		num(c, "hits", (double)rep->code.hits);
+		num(c, "misses", (double)rep->code.misses);
+		num(c, "hit_rate", ratio((double)rep->code.hits,
+					 (double)(rep->code.hits + rep->code.misses)));
+		num(c, "entries", (double)rep->code.entries);
+		num(c, "capacity", (double)rep->code.capacity);
+		num(c, "flushes", (double)rep->code.flushes);
+		num(c, "failures", (double)rep->code.failures);
+	}
+	c = cJSON_AddObjectToObject(o, "frame_memo");
+	if (c) {
+		num(c, "hits", (double)rep->frame_hits);
+		num(c, "misses", (double)rep->frame_misses);
+		num(c, "hit_rate", ratio((double)rep->frame_hits,
+					 (double)(rep->frame_hits + rep->frame_misses)));
+	}
+	c = cJSON_AddObjectToObject(o, "prefetch");
+	if (c) {
+		num(c, "walks", (double)rep->pf.walks);
+		num(c, "hits", (double)rep->pf.hits);
+		num(c, "misses", (double)rep->pf.misses);
+		num(c, "hit_rate", ratio((double)rep->pf.hits,
+					 (double)(rep->pf.hits + rep->pf.misses)));
+		num(c, "ranges_per_walk", ratio((double)rep->pf.batch_ranges,
+						(double)rep->pf.walks));
+		num(c, "bytes_per_walk", ratio((double)rep->pf.batch_bytes,
+					       (double)rep->pf.walks));
+		num(c, "batch_failures", (double)rep->pf.batch_failures);
+	}
+	cJSON_AddBoolToObject(o, "target_exited", st->target_exited);
+	char *txt = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	if (!txt)
+		return -TC_ENOMEM;
+	puts(txt);
+	free(txt);
+	return 0;
 }
 
 int tc_cmd_bench(int argc, char **argv)
@@ -73,29 +146,11 @@ int tc_cmd_bench(int argc, char **argv)
 	double n = (double)st->samples, secs = st->duration;
 	double cpu = rep.cpu_user + rep.cpu_sys;
 	if (json) {
-		printf("{\"pid\":%d,\"python\":\"%s\",\"samples\":%llu,\"failed\":%llu,"
-		       "\"retries\":%llu,\"seconds\":%.6f,\"us_per_sample\":%.4f,"
-		       "\"samples_per_sec\":%.1f,\"syscalls_per_sample\":%.4f,"
-		       "\"reads_per_sample\":%.4f,\"bytes_per_sample\":%.1f,"
-		       "\"frames_per_sample\":%.2f,\"cpu_seconds\":%.6f,\"cpu_user\":%.6f,"
-		       "\"cpu_sys\":%.6f,\"cpu_us_per_sample\":%.4f,"
-		       "\"code_cache\":{\"hits\":%llu,\"misses\":%llu,\"hit_rate\":%.6f,"
-		       "\"entries\":%zu,\"capacity\":%zu,\"flushes\":%llu,\"failures\":%llu},"
-		       "\"frame_memo\":{\"hits\":%llu,\"misses\":%llu,\"hit_rate\":%.6f},"
-		       "\"target_exited\":%s}\n",
-		       (int)pid, t->version, (unsigned long long)st->samples,
-		       (unsigned long long)st->failed, (unsigned long long)rep.retries, secs,
-		       ratio(secs * 1e6, n), ratio(n, secs), ratio((double)rep.io.syscalls, n),
-		       ratio((double)rep.io.reads, n), ratio((double)rep.io.bytes, n),
-		       ratio((double)rep.frames, n), cpu, rep.cpu_user, rep.cpu_sys,
-		       ratio(cpu * 1e6, n), (unsigned long long)rep.code.hits,
-		       (unsigned long long)rep.code.misses,
-		       ratio((double)rep.code.hits, (double)(rep.code.hits + rep.code.misses)),
-		       rep.code.entries, rep.code.capacity, (unsigned long long)rep.code.flushes,
-		       (unsigned long long)rep.code.failures, (unsigned long long)rep.frame_hits,
-		       (unsigned long long)rep.frame_misses,
-		       ratio((double)rep.frame_hits, (double)(rep.frame_hits + rep.frame_misses)),
-		       st->target_exited ? "true" : "false");
+		err = print_json(pid, t, st, &rep);
+		if (err) {
+			rc = tc_cli_fail(err, pid, "printing");
+			goto out;
+		}
 	} else {
 		printf("tachyon-c bench: pid %d, Python %s, %.2f s back to back\n", (int)pid,
 		       t->version, secs);

@@ -11,7 +11,7 @@
 #include "daemon/unwind.h"
 
 /* A walk that raced the target (torn read) is retried a few times before giving up. */
-#define DUMP_TRIES 5
+#define DUMP_TRIES 20
 
 struct rframe {
 	const char *name, *qualname, *file;
@@ -138,6 +138,14 @@ static void print_text(struct tc_target *t, struct tc_code_cache *cc, struct tc_
 	}
 }
 
+static bool any_truncated(const struct tc_snapshot *s)
+{
+	for (size_t i = 0; i < s->nthreads; i++)
+		if (s->threads[i].truncated)
+			return true;
+	return false;
+}
+
 int tc_cmd_dump(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -193,9 +201,15 @@ int tc_cmd_dump(int argc, char **argv)
 	/* --walks N: walk N times and print the last; from the second walk on, everything is
 	 * served from the prefetched batch (a check that the fast path sees the same stacks) */
 	for (long w = 0; w < walks; w++) {
+		/* A busy thread can return from the frame being read (torn walk, or a stack
+		 * cut short): walk again; the next walk reads from the batch the previous one
+		 * learned, in one syscall, so it is much more likely to be consistent. A stack
+		 * still broken after the last try is printed as truncated. */
 		for (int i = 0; i < DUMP_TRIES; i++) {
 			err = tc_unwind(t, cc, &s);
-			if (err != -TC_EFAULT && err != -TC_ECORRUPT)
+			if (err == 0 && !any_truncated(&s))
+				break;
+			if (err && err != -TC_EFAULT && err != -TC_ECORRUPT)
 				break;
 		}
 		if (err)

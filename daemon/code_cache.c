@@ -174,6 +174,14 @@ static int load(struct tc_target *t, tc_raddr addr, struct tc_code_info *ci)
 	ci->firsttraceable = l->code.firsttraceable >= 0 ?
 		(int32_t)tc_get_u32(buf, (size_t)l->code.firsttraceable) : -1;
 	ci->memo_addr = INT64_MIN;
+	ci->code_bytes = -1;
+	if (l->code.code_adaptive >= 0) {
+		/* 3.11+: a code object is a PyVarObject whose size counts 2-byte code units */
+		int64_t units = (int64_t)tc_get_u64(buf, (size_t)l->bytes.ob_size);
+		if (units <= 0 || units > (INT64_C(1) << 30))
+			return -TC_ECORRUPT;
+		ci->code_bytes = units * 2;
+	}
 	err = read_str(t, tc_get_u64(buf, (size_t)l->code.filename), &ci->filename);
 	if (!err)
 		err = read_str(t, tc_get_u64(buf, (size_t)l->code.name), &ci->name);

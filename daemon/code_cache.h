@@ -17,6 +17,7 @@ struct tc_code_info {
 	char *filename;
 	int32_t firstlineno;
 	int32_t firsttraceable; /* _co_firsttraceable in code units, -1 unknown */
+	int64_t code_bytes;     /* bytecode length in bytes (3.11+: Py_SIZE * 2), -1 unknown */
 	uint8_t *linetable;     /* co_lnotab / co_linetable bytes, owned */
 	size_t linetable_len;
 	int64_t memo_addr;      /* last line lookup (frames of a parked thread repeat) */

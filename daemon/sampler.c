@@ -325,6 +325,9 @@ int tc_sampler_run(struct tc_target *t, const struct tc_sampler_opts *o, struct 
 	getrusage(RUSAGE_SELF, &ru0);
 	struct tc_remote_stats io0;
 	tc_remote_get_stats(t->mem, &io0);
+	struct tc_prefetch_stats pf0 = {0};
+	if (t->pf)
+		tc_prefetch_get_stats(t->pf, &pf0);
 	struct timespec next, now;
 	clock_gettime(CLOCK_MONOTONIC, &next);
 	double t0 = now_mono();
@@ -371,6 +374,15 @@ int tc_sampler_run(struct tc_target *t, const struct tc_sampler_opts *o, struct 
 		rep->io.syscalls -= io0.syscalls;
 		rep->io.reads -= io0.reads;
 		rep->io.bytes -= io0.bytes;
+		if (t->pf) {
+			tc_prefetch_get_stats(t->pf, &rep->pf);
+			rep->pf.walks -= pf0.walks;
+			rep->pf.hits -= pf0.hits;
+			rep->pf.misses -= pf0.misses;
+			rep->pf.batch_ranges -= pf0.batch_ranges;
+			rep->pf.batch_bytes -= pf0.batch_bytes;
+			rep->pf.batch_failures -= pf0.batch_failures;
+		}
 		tc_code_cache_get_stats(r.cc, &rep->code);
 		rep->frame_hits = r.frame_hits;
 		rep->frame_misses = r.frame_misses;

@@ -20,6 +20,7 @@ enum tc_mode {
 /* What a run cost, for `bench` and for the user. */
 struct tc_sampler_report {
 	struct tc_remote_stats io;        /* reads during the run */
+	struct tc_prefetch_stats pf;      /* batched reads during the run */
 	struct tc_code_cache_stats code;  /* code-object cache */
 	uint64_t frame_hits, frame_misses;/* (code, offset) -> frame id memo */
 	uint64_t frames;                  /* raw frames walked */

@@ -118,6 +118,21 @@ static int walk_iframes(struct tc_target *t, struct tc_code_cache *cc, tc_raddr 
 		bool null_ref = code == 0 && l->iframe.code_tag_mask != 0;
 		if (owner < l->iframe.owner_first_shim && !null_ref) {
 			tc_raddr instr = tc_get_u64(buf, (size_t)l->iframe.instr);
+			/* Free-threaded 3.14+: a thread may run its own copy of the bytecode
+			 * (tlbc_index > 0); the offset is then not relative to co_code_adaptive. */
+			bool tlbc = l->iframe.tlbc_index >= 0 &&
+				    tc_get_u32(buf, (size_t)l->iframe.tlbc_index) != 0;
+			int64_t addr = (int64_t)(instr - (code + (tc_raddr)l->code.code_adaptive));
+			/* A frame popped while the walk read it holds whatever the memory holds
+			 * next (locals of a newer frame, a freed generator): its instruction
+			 * pointer must lie in its own code object (one unit before the start
+			 * for a frame not started yet). Checked before the code object is
+			 * looked up, so a torn walk costs no read of a bogus code object. */
+			if (!tlbc && (code & 7 || instr < code || addr < -2 ||
+				      addr > (INT64_C(1) << 31))) {
+				ts->truncated = true;
+				break;
+			}
 			const struct tc_code_info *ci;
 			err = tc_code_cache_get(cc, t, code, &ci);
 			if (err) {
@@ -126,12 +141,12 @@ static int walk_iframes(struct tc_target *t, struct tc_code_cache *cc, tc_raddr 
 				ts->truncated = true;
 				break;
 			}
-			int64_t addr = (int64_t)(instr - (code + (tc_raddr)l->code.code_adaptive));
-			/* Free-threaded 3.14+: a thread may run its own copy of the bytecode
-			 * (tlbc_index > 0); the offset is then not relative to co_code_adaptive. */
-			if (l->iframe.tlbc_index >= 0 &&
-			    tc_get_u32(buf, (size_t)l->iframe.tlbc_index) != 0)
+			if (tlbc)
 				addr = INT64_MIN;
+			else if (ci->code_bytes >= 0 && addr > ci->code_bytes) {
+				ts->truncated = true;
+				break;
+			}
 			/* Incomplete frames (still in their prologue) are invisible to Python
 			 * (_PyFrame_IsIncomplete); skip them too. */
 			bool incomplete = addr != INT64_MIN && ci->firsttraceable >= 0 &&

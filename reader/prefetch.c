@@ -2,10 +2,15 @@
 /* Learned, batched reads. See prefetch.h.
  *
  * The batch is a sorted array of disjoint ranges with one host buffer. Each range tracks the
- * part of it a walk actually touched, so ranges shrink back when the data moves away; misses
- * are appended to a list. At the end of a walk the touched parts and the misses are sorted
- * and merged (neighbours closer than MERGE_GAP become one range, up to MAX_SPAN bytes), which
- * turns a thread's frame stack, read frame by frame, into one range. */
+ * part of it a walk actually touched; misses are appended to a list. At the end of a walk the
+ * touched parts and the misses are sorted and merged (neighbours closer than MERGE_GAP become
+ * one range, up to MAX_SPAN bytes), which turns a thread's frame stack, read frame by frame,
+ * into one range. Stacks breathe: a call-heavy thread is a few frames deeper in one sample
+ * than in the next. So a range keeps most of its untouched margin (it decays by 1/16 per
+ * walk) and a range not touched at all is still fetched for IDLE_TTL walks; and a miss reads
+ * the whole page it falls on, which usually holds the next frames down the chain. Without
+ * this, each frame beyond the last walk's depth cost a syscall of its own, and the longer walk
+ * was more often torn by the target running on. */
 #include "reader/prefetch.h"
 
 #include <stdbool.h>
@@ -21,17 +26,30 @@
 #define MAX_HOLES 64            /* unmapped pages remembered (merges never cross them) */
 #define HOLES_TTL 4096          /* walks before the hole list is forgotten */
 #define PAGE 4096u
+#define IDLE_TTL 16             /* walks an untouched range is still fetched */
+#define MARGIN_DECAY 16         /* an untouched margin loses 1/16 (+8 bytes) per walk */
+#define AROUND 16               /* pages read around misses per walk */
 
 struct range {
 	tc_raddr addr;
 	size_t len;
 	size_t off;        /* into buf */
 	bool valid;        /* read in this walk's batch */
+	uint32_t idle;     /* walks since any of it was touched */
 	tc_raddr used_lo, used_hi; /* touched part, used_lo > used_hi when untouched */
 };
 
 struct span {
 	tc_raddr lo, hi;
+	uint32_t idle;
+};
+
+/* A page read around a miss, serving the rest of the walk (frames of a stack that grew past
+ * the batch are read one by one otherwise, each its own syscall). */
+struct around {
+	tc_raddr addr;
+	size_t len;
+	uint8_t *buf; /* PAGE + 256 bytes */
 };
 
 struct tc_prefetch {
@@ -44,6 +62,8 @@ struct tc_prefetch {
 	struct tc_riov *iov;
 	struct span *learn;
 	size_t nlearn, caplearn;
+	struct around aro[AROUND];
+	size_t naro;
 	tc_raddr holes[MAX_HOLES]; /* pages that failed to read inside a merged range */
 	size_t nholes, hole_next;
 	uint64_t holes_walks;
@@ -71,6 +91,8 @@ void tc_prefetch_free(struct tc_prefetch *p)
 	free(p->buf);
 	free(p->iov);
 	free(p->learn);
+	for (size_t i = 0; i < AROUND; i++)
+		free(p->aro[i].buf);
 	free(p);
 }
 
@@ -121,6 +143,7 @@ int tc_prefetch_begin(struct tc_prefetch *p)
 	}
 	p->st.walks++;
 	p->nlearn = 0;
+	p->naro = 0;
 	if (p->n == 0)
 		return 0;
 	for (size_t i = 0; i < p->n; i++) {
@@ -179,7 +202,7 @@ static void learn(struct tc_prefetch *p, tc_raddr lo, tc_raddr hi)
 		p->learn = s;
 		p->caplearn = cap;
 	}
-	p->learn[p->nlearn++] = (struct span){lo, hi};
+	p->learn[p->nlearn++] = (struct span){lo, hi, 0};
 }
 
 int tc_prefetch_read(struct tc_prefetch *p, tc_raddr addr, void *buf, size_t len)
@@ -200,7 +223,33 @@ int tc_prefetch_read(struct tc_prefetch *p, tc_raddr addr, void *buf, size_t len
 			return 0;
 		}
 	}
+	for (size_t k = 0; k < p->naro; k++) {
+		struct around *a = &p->aro[k];
+		if (addr >= a->addr && end <= a->addr + a->len) {
+			memcpy(buf, a->buf + (addr - a->addr), len);
+			p->st.hits++;
+			learn(p, addr, end);
+			return 0;
+		}
+	}
 	p->st.misses++;
+	/* Read the whole page of ADDR (it is mapped if ADDR is): the next frames of a stack
+	 * that outgrew the batch are usually on it. */
+	tc_raddr pg = addr & ~(tc_raddr)(PAGE - 1);
+	if (p->naro < AROUND && end - pg <= PAGE + 256) {
+		struct around *a = &p->aro[p->naro];
+		if (!a->buf)
+			a->buf = malloc(PAGE + 256);
+		size_t alen = end - pg > PAGE ? (size_t)(end - pg) : PAGE;
+		if (a->buf && tc_remote_read(p->r, pg, a->buf, alen) == 0) {
+			a->addr = pg;
+			a->len = alen;
+			p->naro++;
+			memcpy(buf, a->buf + (addr - pg), len);
+			learn(p, addr, end);
+			return 0;
+		}
+	}
 	int err = tc_remote_read(p->r, addr, buf, len);
 	if (err == 0)
 		learn(p, addr, end);
@@ -213,13 +262,35 @@ static int cmp_span(const void *a, const void *b)
 	return x->lo < y->lo ? -1 : x->lo > y->lo;
 }
 
+/* How much of an untouched margin of GAP bytes goes away in one walk. */
+static tc_raddr shrink(tc_raddr gap)
+{
+	tc_raddr d = gap / MARGIN_DECAY + 8;
+	return d < gap ? d : gap;
+}
+
+/* What range R contributes to the next batch: the part this walk touched, widened by most
+ * of the margin it had (the margin decays when the data moved away for good), or the whole
+ * range while it has been idle for fewer than IDLE_TTL walks. */
+static bool carry(const struct range *r, struct span *out)
+{
+	if (r->used_lo < r->used_hi) {
+		tc_raddr lo_gap = r->used_lo - r->addr, hi_gap = r->addr + r->len - r->used_hi;
+		tc_raddr lo = r->used_lo - (lo_gap - shrink(lo_gap));
+		tc_raddr hi = r->used_hi + (hi_gap - shrink(hi_gap));
+		*out = (struct span){lo, hi, 0};
+		return true;
+	}
+	if (r->idle + 1 >= IDLE_TTL)
+		return false;
+	*out = (struct span){r->addr, r->addr + r->len, r->idle + 1};
+	return true;
+}
+
 void tc_prefetch_end(struct tc_prefetch *p)
 {
-	/* touched parts of the batch + misses, sorted */
-	size_t total = p->nlearn;
-	for (size_t i = 0; i < p->n; i++)
-		if (p->v[i].valid && p->v[i].used_lo < p->v[i].used_hi)
-			total++;
+	/* what the batch carries over + misses, sorted */
+	size_t total = p->nlearn + p->n;
 	if (total > p->caplearn) {
 		struct span *s = realloc(p->learn, total * sizeof *s);
 		if (!s) {
@@ -230,8 +301,8 @@ void tc_prefetch_end(struct tc_prefetch *p)
 		p->caplearn = total;
 	}
 	for (size_t i = 0; i < p->n; i++)
-		if (p->v[i].valid && p->v[i].used_lo < p->v[i].used_hi)
-			p->learn[p->nlearn++] = (struct span){p->v[i].used_lo, p->v[i].used_hi};
+		if (p->v[i].valid && carry(&p->v[i], &p->learn[p->nlearn]))
+			p->nlearn++;
 	qsort(p->learn, p->nlearn, sizeof *p->learn, cmp_span);
 
 	/* merge into at most max_ranges ranges, max_bytes bytes */
@@ -243,6 +314,8 @@ void tc_prefetch_end(struct tc_prefetch *p)
 		    (s.lo <= m[n - 1].hi || !bridges_hole(p, m[n - 1].hi, s.lo))) {
 			if (s.hi > m[n - 1].hi)
 				m[n - 1].hi = s.hi;
+			if (s.idle < m[n - 1].idle)
+				m[n - 1].idle = s.idle;
 		} else {
 			m[n++] = s;
 		}
@@ -267,7 +340,8 @@ void tc_prefetch_end(struct tc_prefetch *p)
 		size_t len = (size_t)(m[i].hi - m[i].lo);
 		if (bytes + len > p->max_bytes)
 			break;
-		p->v[k++] = (struct range){.addr = m[i].lo, .len = len, .off = bytes};
+		p->v[k++] = (struct range){.addr = m[i].lo, .len = len, .off = bytes,
+					   .idle = m[i].idle};
 		bytes += len;
 	}
 	p->n = k;

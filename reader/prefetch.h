@@ -6,8 +6,8 @@
  * thread's frame stack, the GIL state). tc_prefetch remembers the ranges one walk read, merges
  * neighbours, and at the start of the next walk reads them all with one process_vm_readv.
  * Reads during the walk are then served from that copy, taken at one instant, so the walk sees
- * a consistent snapshot at the cost of a single syscall; anything new is read directly and
- * learned for next time. Nothing is assumed about the data: every byte handed out was read
+ * a consistent snapshot at the cost of a single syscall; anything new is read directly (with
+ * the rest of its page, for the reads that follow in the same walk) and learned for next time. Nothing is assumed about the data: every byte handed out was read
  * from the target during the current walk. */
 #ifndef TC_PREFETCH_H
 #define TC_PREFETCH_H
