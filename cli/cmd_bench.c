@@ -56,6 +56,19 @@ static int print_json(pid_t pid, const struct tc_target *t, const struct tc_prof
 		num(c, "capacity", (double)rep->code.capacity);
 		num(c, "flushes", (double)rep->code.flushes);
 		num(c, "failures", (double)rep->code.failures);
+		num(c, "evictions", (double)rep->code.evictions);
+	}
+	c = cJSON_AddObjectToObject(o, "frame_cache");
+	if (c) {
+		num(c, "reused", (double)rep->fc.reused);
+		num(c, "resolved", (double)rep->fc.resolved);
+		num(c, "hit_rate", ratio((double)rep->fc.reused,
+					 (double)(rep->fc.reused + rep->fc.resolved)));
+		num(c, "threads", (double)rep->fc.threads);
+		num(c, "frames_held", (double)rep->fc.frames);
+		num(c, "capacity_frames", TC_FC_MAX_FRAMES);
+		num(c, "evicted_threads", (double)rep->fc.evicted);
+		num(c, "uncached_stacks", (double)rep->fc.uncached);
 	}
 	c = cJSON_AddObjectToObject(o, "frame_memo");
 	if (c) {
@@ -166,6 +179,8 @@ int tc_cmd_bench(int argc, char **argv)
 		printf("  code cache     %.2f%% hits (%zu of %zu entries)\n",
 		       100 * ratio((double)rep.code.hits, (double)(rep.code.hits + rep.code.misses)),
 		       rep.code.entries, rep.code.capacity);
+		printf("  frame cache    %.2f%% of frames reused from the thread's last sample\n",
+		       100 * ratio((double)rep.fc.reused, (double)(rep.fc.reused + rep.fc.resolved)));
 		printf("  frame memo     %.2f%% hits\n",
 		       100 * ratio((double)rep.frame_hits, (double)(rep.frame_hits + rep.frame_misses)));
 	}

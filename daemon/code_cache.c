@@ -3,8 +3,14 @@
  *
  * Open addressing keyed by the code object's address. A code object is immutable for its
  * lifetime in the parts read here (names, file, first line, line table), so an entry stays
- * right until the object is freed and its address reused for another code object; between
- * samples of a steady process that is rare, and the bound forces a periodic refill. */
+ * right until the object is freed and its address reused for another code object: 3.14+
+ * count such frees (the interpreter's code-object generation) and the walker empties the
+ * cache when the count moves; before 3.14 a reused address is caught only when the type or
+ * strings fail to validate, and the LRU bound makes stale entries age out.
+ *
+ * Bounded: when full, the least recently used half is dropped (entries carry the tick of
+ * their last use) and the rest rehashed, so an insertion costs O(1) amortised. A list of the
+ * occupied slots makes clearing O(entries), not O(capacity). */
 #include "daemon/code_cache.h"
 
 #include <stdlib.h>
@@ -21,6 +27,9 @@ struct tc_code_cache {
 	size_t cap;                 /* power of two, 2x max entries */
 	size_t max_entries;
 	size_t n;
+	uint32_t *live;             /* the n occupied slots, in no order */
+	uint64_t tick;              /* uses so far; entries keep the tick of their last use */
+	struct tc_code_info *last; /* the entry returned last: recursion asks for it again */
 	struct tc_code_cache_stats st;
 };
 
@@ -34,7 +43,10 @@ struct tc_code_cache *tc_code_cache_new(size_t max_entries)
 	while (c->cap < c->max_entries * 2)
 		c->cap <<= 1;
 	c->slots = calloc(c->cap, sizeof *c->slots);
-	if (!c->slots) {
+	c->live = malloc(c->max_entries * sizeof *c->live);
+	if (!c->slots || !c->live) {
+		free(c->slots);
+		free(c->live);
 		free(c);
 		return NULL;
 	}
@@ -52,10 +64,10 @@ static void info_release(struct tc_code_info *ci)
 
 void tc_code_cache_clear(struct tc_code_cache *c)
 {
-	for (size_t i = 0; i < c->cap; i++)
-		if (c->slots[i].addr)
-			info_release(&c->slots[i]);
+	for (size_t i = 0; i < c->n; i++)
+		info_release(&c->slots[c->live[i]]);
 	c->n = 0;
+	c->last = NULL;
 	c->st.flushes++;
 }
 
@@ -65,6 +77,7 @@ void tc_code_cache_free(struct tc_code_cache *c)
 		return;
 	tc_code_cache_clear(c);
 	free(c->slots);
+	free(c->live);
 	free(c);
 }
 
@@ -200,32 +213,80 @@ static int load(struct tc_target *t, tc_raddr addr, struct tc_code_info *ci)
 	return err;
 }
 
+static int cmp_tick_desc(const void *a, const void *b)
+{
+	const struct tc_code_info *x = a, *y = b;
+	return x->last_used < y->last_used ? 1 : x->last_used > y->last_used ? -1 : 0;
+}
+
+/* Full: keep the most recently used half, rehashed into the emptied table. */
+static void evict_half(struct tc_code_cache *c)
+{
+	size_t n = c->n, keep = n / 2;
+	struct tc_code_info *v = malloc(n * sizeof *v);
+	if (!v) {
+		tc_code_cache_clear(c); /* no room to sort: drop everything, still bounded */
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		v[i] = c->slots[c->live[i]];
+		memset(&c->slots[c->live[i]], 0, sizeof *c->slots);
+	}
+	qsort(v, n, sizeof *v, cmp_tick_desc);
+	c->n = 0;
+	c->last = NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (i >= keep) {
+			info_release(&v[i]);
+			continue;
+		}
+		size_t j = slot_of(c, v[i].addr);
+		while (c->slots[j].addr)
+			j = (j + 1) & (c->cap - 1);
+		c->slots[j] = v[i];
+		c->live[c->n++] = (uint32_t)j;
+	}
+	free(v);
+	c->st.evictions += n - keep;
+}
+
 int tc_code_cache_get(struct tc_code_cache *c, struct tc_target *t, tc_raddr addr,
 		      const struct tc_code_info **out)
 {
 	if (!addr)
 		return -TC_ECORRUPT;
+	c->tick++;
+	if (c->last && c->last->addr == addr) {
+		c->st.hits++;
+		c->last->last_used = c->tick;
+		*out = c->last;
+		return 0;
+	}
 	size_t i = slot_of(c, addr);
 	while (c->slots[i].addr) {
 		if (c->slots[i].addr == addr) {
 			c->st.hits++;
-			*out = &c->slots[i];
+			c->slots[i].last_used = c->tick;
+			*out = c->last = &c->slots[i];
 			return 0;
 		}
 		i = (i + 1) & (c->cap - 1);
 	}
 	c->st.misses++;
 	if (c->n >= c->max_entries) {
-		tc_code_cache_clear(c);
+		evict_half(c);
 		i = slot_of(c, addr);
+		while (c->slots[i].addr)
+			i = (i + 1) & (c->cap - 1);
 	}
 	int err = load(t, addr, &c->slots[i]);
 	if (err) {
 		c->st.failures++;
 		return err;
 	}
-	c->n++;
-	*out = &c->slots[i];
+	c->slots[i].last_used = c->tick;
+	c->live[c->n++] = (uint32_t)i;
+	*out = c->last = &c->slots[i];
 	return 0;
 }
 

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* Code objects of the target, decoded once and kept by address: names, file name, first
- * line and line table. Bounded: when the table is full it is emptied and refilled, so the
- * memory held never exceeds the limit given at creation. */
+ * line and line table. Bounded: when the table is full the least recently used half is
+ * dropped, so the memory held never exceeds the limit given at creation. On 3.14+ the walker
+ * empties it whenever the interpreter's code-object generation moves (code objects were
+ * freed, so an address may hold another one). */
 #ifndef TC_CODE_CACHE_H
 #define TC_CODE_CACHE_H
 
@@ -22,10 +24,11 @@ struct tc_code_info {
 	size_t linetable_len;
 	int64_t memo_addr;      /* last line lookup (frames of a parked thread repeat) */
 	int32_t memo_line;
+	uint64_t last_used;     /* cache tick of the last lookup (LRU) */
 };
 
 struct tc_code_cache_stats {
-	uint64_t hits, misses, flushes, failures;
+	uint64_t hits, misses, flushes, failures, evictions;
 	size_t entries, capacity;
 };
 

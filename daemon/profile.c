@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: MIT */
-/* Aggregation of samples into interned frames and per-thread interned stacks.
+/* Aggregation of samples into interned frames and stacks, with per-thread counts.
  *
- * Three layers of interning, each an open-addressing hash index over an append-only array:
- * strings (every distinct string stored once, so equal strings share one pointer), frames
- * (file, name, qualname, line, first_line -> frame id) and, per thread, stacks (sequence of
- * frame ids -> stack id with a count). Indexes use linear probing over a power-of-two table
- * kept at most half full, and grow by doubling only when a new key is inserted: recording a
- * sample whose frames and stack were all seen before hashes, compares and adds, nothing else.
+ * Interning, each an open-addressing hash index over an append-only array: strings (every
+ * distinct string stored once, so equal strings share one pointer), frames (file, name,
+ * qualname, line, first_line -> frame id), stack nodes (parent node, frame id -> node id: a
+ * stack is the node of its innermost frame, and all stacks form one tree rooted at node 0,
+ * the empty stack), threads, and per thread its stacks (node -> count). Indexes use linear
+ * probing over a power-of-two table kept at most half full, and grow by doubling only when a
+ * new key is inserted: recording a sample whose frames and stack were all seen before hashes,
+ * compares and adds, nothing else. A caller that knows the node of a stack's lower part (the
+ * sampler does, for the part of a stack unchanged since the last sample) interns only the
+ * frames above it.
  *
  * Growth is unbounded for now: a profile holds every distinct stack it was given. */
 #include "daemon/profile.h"
@@ -32,10 +36,16 @@ struct tc_index {
 	uint32_t used;
 };
 
-/* A distinct stack of one thread: frame ids at ids[off .. off + n), innermost first. */
+/* A node of the stack tree: the stack made of FRAME on top of the stack PARENT. */
+struct tc_node {
+	int32_t parent; /* -1 for the root */
+	int32_t frame;  /* -1 for the root */
+	uint32_t depth; /* frames in the stack */
+};
+
+/* A distinct stack of one thread, with its count. */
 struct tc_stack {
-	size_t off;
-	size_t n;
+	int32_t node;
 	uint64_t count;
 };
 
@@ -43,11 +53,15 @@ struct tc_thread {
 	uint64_t native_id;
 	uint64_t ident;
 	uint64_t total;
-	int32_t *ids; /* frame ids of every stack, back to back */
-	size_t nids, capids;
 	struct tc_stack *stacks;
 	size_t nstacks, capstacks;
-	struct tc_index index; /* over stacks */
+	struct tc_index index; /* over stacks, by node */
+};
+
+/* Frames of one stack, materialised for a reader (tc_profile_thread_stack). */
+struct tc_scratch {
+	int32_t *ids;
+	size_t cap;
 };
 
 struct tc_profile {
@@ -62,9 +76,15 @@ struct tc_profile {
 	size_t nframes, capframes;
 	struct tc_index frame_index;
 
+	struct tc_node *nodes; /* nodes[0] is the root: the empty stack */
+	size_t nnodes, capnodes;
+	struct tc_index node_index;
+
 	struct tc_thread *threads;
 	size_t nthreads, capthreads;
 	struct tc_index thread_index;
+
+	struct tc_scratch *scratch;
 
 	uint64_t total;
 };
@@ -111,13 +131,11 @@ static uint32_t tc_hash_frame(const char *file, const char *name, const char *qu
 	return tc_mix64(h);
 }
 
-/* Hash of a stack: its length and frame ids in order. */
-static uint32_t tc_hash_ids(const int32_t *ids, size_t n)
+/* Hash of a node key. */
+static uint32_t tc_hash_node(int32_t parent, int32_t frame)
 {
-	uint64_t h = n;
-	for (size_t i = 0; i < n; i++)
-		h = tc_hash_add(h, (uint32_t)ids[i]);
-	return tc_mix64(h);
+	return tc_mix64(tc_hash_add((uint64_t)(uint32_t)parent * 0x9e3779b97f4a7c15ull,
+				    (uint32_t)frame));
 }
 
 /* Hash of a thread key. */
@@ -279,6 +297,15 @@ struct tc_profile *tc_profile_new(const struct tc_profile_meta *meta)
 
 	if (!p)
 		goto out;
+	p->scratch = calloc(1, sizeof(*p->scratch));
+	p->nodes = malloc(16 * sizeof(*p->nodes));
+	if (!p->scratch || !p->nodes)
+		failed = true;
+	else {
+		p->capnodes = 16;
+		p->nodes[0] = (struct tc_node){-1, -1, 0};
+		p->nnodes = 1;
+	}
 	if (meta) {
 		p->meta.pid = meta->pid;
 		p->meta.rate_hz = meta->rate_hz;
@@ -300,10 +327,14 @@ void tc_profile_free(struct tc_profile *p)
 	if (!p)
 		return;
 	for (size_t i = 0; i < p->nthreads; i++) {
-		free(p->threads[i].ids);
 		free(p->threads[i].stacks);
 		tc_index_free(&p->threads[i].index);
 	}
+	free(p->nodes);
+	tc_index_free(&p->node_index);
+	if (p->scratch)
+		free(p->scratch->ids);
+	free(p->scratch);
 	free(p->threads);
 	tc_index_free(&p->thread_index);
 	free(p->frames);
@@ -400,60 +431,86 @@ out:
 	return t;
 }
 
-/* Ids are checked before anything changes, so a bad call records nothing. */
-int tc_profile_add(struct tc_profile *p, uint64_t native_tid, uint64_t thread_id,
-		   const int32_t *frames, size_t n, uint64_t weight)
+/* A frame id must name an interned frame; a parent must be an existing node. */
+int32_t tc_profile_node(struct tc_profile *p, int32_t parent, int32_t frame)
+{
+	uint32_t hash, i;
+
+	if (frame < 0 || (size_t)frame >= p->nframes || parent < 0 || (size_t)parent >= p->nnodes)
+		return -TC_EINVAL;
+	hash = tc_hash_node(parent, frame);
+	if (p->node_index.cap) {
+		for (i = tc_index_first(&p->node_index, hash); p->node_index.slots[i].pos1;
+		     i = tc_index_next(&p->node_index, i)) {
+			const struct tc_slot *sl = &p->node_index.slots[i];
+			const struct tc_node *nd = &p->nodes[sl->pos1 - 1];
+
+			if (sl->hash == hash && nd->parent == parent && nd->frame == frame)
+				return (int32_t)(sl->pos1 - 1);
+		}
+	}
+	if (p->nnodes >= INT32_MAX ||
+	    tc_grow((void **)&p->nodes, &p->capnodes, sizeof(*p->nodes), p->nnodes + 1) ||
+	    tc_index_reserve(&p->node_index))
+		return -TC_ENOMEM;
+	p->nodes[p->nnodes] = (struct tc_node){parent, frame, p->nodes[parent].depth + 1};
+	tc_index_insert(&p->node_index, hash, p->nnodes);
+	return (int32_t)p->nnodes++;
+}
+
+int tc_profile_add_node(struct tc_profile *p, uint64_t native_tid, uint64_t thread_id,
+			int32_t node, uint64_t weight)
 {
 	struct tc_thread *t;
 	struct tc_stack *s;
 	uint32_t hash, i;
-	int err = 0;
 
-	for (size_t k = 0; k < n; k++) {
-		if (frames[k] < 0 || (size_t)frames[k] >= p->nframes) {
-			err = -TC_EINVAL;
-			goto out;
-		}
-	}
+	if (node < 0 || (size_t)node >= p->nnodes)
+		return -TC_EINVAL;
 	t = tc_profile_thread(p, native_tid, thread_id);
-	if (!t) {
-		err = -TC_ENOMEM;
-		goto out;
-	}
-	hash = tc_hash_ids(frames, n);
+	if (!t)
+		return -TC_ENOMEM;
+	hash = tc_mix64((uint64_t)(uint32_t)node);
 	if (t->index.cap) {
 		for (i = tc_index_first(&t->index, hash); t->index.slots[i].pos1;
 		     i = tc_index_next(&t->index, i)) {
-			const struct tc_slot *sl = &t->index.slots[i];
-
-			s = &t->stacks[sl->pos1 - 1];
-			if (sl->hash == hash && s->n == n &&
-			    (n == 0 || !memcmp(t->ids + s->off, frames, n * sizeof(*frames))))
+			s = &t->stacks[t->index.slots[i].pos1 - 1];
+			if (s->node == node)
 				goto found;
 		}
 	}
-	if (t->nstacks >= UINT32_MAX - 1 || t->nids > SIZE_MAX - n ||
-	    tc_grow((void **)&t->ids, &t->capids, sizeof(*t->ids), t->nids + n) ||
+	if (t->nstacks >= UINT32_MAX - 1 ||
 	    tc_grow((void **)&t->stacks, &t->capstacks, sizeof(*t->stacks), t->nstacks + 1) ||
-	    tc_index_reserve(&t->index)) {
-		err = -TC_ENOMEM;
-		goto out;
-	}
-	if (n)
-		memcpy(t->ids + t->nids, frames, n * sizeof(*frames));
+	    tc_index_reserve(&t->index))
+		return -TC_ENOMEM;
 	s = &t->stacks[t->nstacks];
-	s->off = t->nids;
-	s->n = n;
+	s->node = node;
 	s->count = 0;
 	tc_index_insert(&t->index, hash, t->nstacks);
 	t->nstacks++;
-	t->nids += n;
 found:
 	s->count += weight;
 	t->total += weight;
 	p->total += weight;
-out:
-	return err;
+	return 0;
+}
+
+/* Ids are checked before anything changes, so a bad call records nothing (nodes made for a
+ * valid lower part may stay: they are not stacks of any thread until counted). */
+int tc_profile_add(struct tc_profile *p, uint64_t native_tid, uint64_t thread_id,
+		   const int32_t *frames, size_t n, uint64_t weight)
+{
+	int32_t node = 0;
+
+	for (size_t k = 0; k < n; k++)
+		if (frames[k] < 0 || (size_t)frames[k] >= p->nframes)
+			return -TC_EINVAL;
+	for (size_t k = n; k-- > 0;) {
+		node = tc_profile_node(p, node, frames[k]);
+		if (node < 0)
+			return node;
+	}
+	return tc_profile_add_node(p, native_tid, thread_id, node, weight);
 }
 
 /* The sampler writes through this pointer; sinks read it. */
@@ -512,24 +569,44 @@ size_t tc_profile_thread_nstacks(const struct tc_profile *p, size_t i)
 	return i < p->nthreads ? p->threads[i].nstacks : 0;
 }
 
-/* Out of range: returns 0 with *FRAMES NULL and *N 0. */
+/* Out of range: returns 0 with *FRAMES NULL and *N 0. The frames are written into the
+ * profile's scratch buffer (a separate allocation, hence writable through a const P). */
 uint64_t tc_profile_thread_stack(const struct tc_profile *p, size_t i, size_t j,
 				 const int32_t **frames, size_t *n)
 {
-	const struct tc_thread *t;
 	const struct tc_stack *s;
+	struct tc_scratch *sc = p->scratch;
+	size_t depth;
 
-	if (i >= p->nthreads || j >= p->threads[i].nstacks) {
-		*frames = NULL;
-		*n = 0;
+	*frames = NULL;
+	*n = 0;
+	if (i >= p->nthreads || j >= p->threads[i].nstacks)
 		return 0;
+	s = &p->threads[i].stacks[j];
+	depth = p->nodes[s->node].depth;
+	if (depth > sc->cap) {
+		size_t cap = sc->cap ? sc->cap : 64;
+		while (cap < depth)
+			cap *= 2;
+		int32_t *ids = realloc(sc->ids, cap * sizeof(*ids));
+		if (!ids)
+			return 0; /* reported as an empty, uncounted stack */
+		sc->ids = ids;
+		sc->cap = cap;
 	}
-	t = &p->threads[i];
-	s = &t->stacks[j];
-	/* A thread whose stacks are all empty has no ids array at all. */
-	*frames = s->n ? t->ids + s->off : NULL;
-	*n = s->n;
+	/* from the innermost frame down the parent links: innermost first */
+	size_t k = 0;
+	for (int32_t nd = s->node; nd > 0; nd = p->nodes[nd].parent)
+		sc->ids[k++] = p->nodes[nd].frame;
+	*frames = depth ? sc->ids : NULL;
+	*n = depth;
 	return s->count;
+}
+
+/* Frames in the stack NODE; 0 for the root or an unknown node. */
+size_t tc_profile_node_depth(const struct tc_profile *p, int32_t node)
+{
+	return node > 0 && (size_t)node < p->nnodes ? p->nodes[node].depth : 0;
 }
 
 /* Sum of all weights over all threads. */

@@ -51,6 +51,18 @@ int32_t tc_profile_frame(struct tc_profile *p, const char *file, const char *nam
 int tc_profile_add(struct tc_profile *p, uint64_t native_tid, uint64_t thread_id,
 		   const int32_t *frames, size_t n, uint64_t weight);
 
+/* Stacks form a tree: node 0 (TC_PROFILE_ROOT) is the empty stack, and node X = (parent,
+ * frame) is FRAME called from the stack PARENT. tc_profile_node returns the node of FRAME on
+ * top of PARENT (creating it on first sight: -TC_ENOMEM), or -TC_EINVAL for an unknown frame
+ * or parent. tc_profile_add_node records WEIGHT samples of the stack NODE on a thread, like
+ * tc_profile_add. A caller that keeps the node of each level of the last stack it recorded
+ * interns only the frames that changed. */
+#define TC_PROFILE_ROOT 0
+int32_t tc_profile_node(struct tc_profile *p, int32_t parent, int32_t frame);
+int tc_profile_add_node(struct tc_profile *p, uint64_t native_tid, uint64_t thread_id,
+			int32_t node, uint64_t weight);
+size_t tc_profile_node_depth(const struct tc_profile *p, int32_t node);
+
 /* Bookkeeping the sampler fills in; sinks print it. */
 struct tc_profile_stats {
 	uint64_t samples;       /* sampling instants attempted */
@@ -76,8 +88,8 @@ uint64_t tc_profile_thread_ident(const struct tc_profile *p, size_t i);
 uint64_t tc_profile_thread_total(const struct tc_profile *p, size_t i); /* samples */
 
 /* Stacks of thread I, in order of first appearance. For stack J: *FRAMES points at the
- * frame ids innermost first (borrowed, valid until the next tc_profile_add), *N their
- * count, and the return value is the stack's sample count. */
+ * frame ids innermost first (borrowed: valid until the next call of this function on P),
+ * *N their count, and the return value is the stack's sample count. */
 size_t tc_profile_thread_nstacks(const struct tc_profile *p, size_t i);
 uint64_t tc_profile_thread_stack(const struct tc_profile *p, size_t i, size_t j,
 				 const int32_t **frames, size_t *n);

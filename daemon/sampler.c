@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "daemon/code_cache.h"
+#include "daemon/frame_cache.h"
 #include "daemon/unwind.h"
 #include "reader/proc.h"
 
@@ -73,14 +74,19 @@ static struct fkey *fmap_slot(struct fmap *m, tc_raddr code, int64_t addr, int32
 	return &m->v[i];
 }
 
+static void fmap_clear(struct fmap *m)
+{
+	for (size_t i = 0; i < m->cap; i++)
+		m->v[i].id = -1;
+	m->n = 0;
+}
+
 static int fmap_grow(struct fmap *m)
 {
 	struct fmap n;
 	if (m->cap >= FMAP_MAX) {
 		/* bounded: forget the memo (profile ids stay valid) */
-		for (size_t i = 0; i < m->cap; i++)
-			m->v[i].id = -1;
-		m->n = 0;
+		fmap_clear(m);
 		return 0;
 	}
 	int err = fmap_init(&n, m->cap * 2);
@@ -109,6 +115,10 @@ struct run {
 	size_t cap_ids;
 	struct tc_sample_thread *obs; /* for the observer */
 	size_t cap_obs;
+	struct tc_frame_cache *fc;    /* last stack of each thread, with ids and nodes */
+	int32_t *lv_ids, *lv_nodes;   /* levels of a stack the frame cache cannot hold */
+	size_t cap_lv_ids, cap_lv_nodes;
+	uint64_t code_gen;            /* code-object generation the memos are valid for */
 	const struct tc_sampler_opts *o;
 };
 
@@ -190,41 +200,104 @@ static int grow(void **v, size_t *cap, size_t need, size_t elem)
 	return 0;
 }
 
+/* Intern the stack of TS into the profile and return its node in *LEAF. Levels (from the
+ * bottom) that the frame cache shows unchanged since this thread's last sample keep their
+ * frame ids and nodes; only the levels above are resolved. *IDS_BU gets the frame ids
+ * bottom-up (valid until the next call). */
+static int intern_stack(struct run *r, const struct tc_thread_stack *ts, int32_t *leaf,
+			const int32_t **ids_bu)
+{
+	const struct tc_raw_frame *f = r->snap.frames + ts->first;
+	size_t n = ts->n, keep = 0;
+	struct tc_fc_thread *th = r->fc ? tc_frame_cache_thread(r->fc, ts->tstate, ts->thread_id)
+				       : NULL;
+	if (th) {
+		keep = tc_frame_cache_match(th, f, n);
+		if (tc_frame_cache_reserve(r->fc, th, n) != 0) {
+			th = NULL;
+			keep = 0;
+		}
+	}
+	int32_t *ids, *nodes;
+	if (th) {
+		ids = th->ids;
+		nodes = th->nodes;
+	} else {
+		if (grow((void **)&r->lv_ids, &r->cap_lv_ids, n, sizeof *ids) ||
+		    grow((void **)&r->lv_nodes, &r->cap_lv_nodes, n, sizeof *nodes))
+			return -TC_ENOMEM;
+		ids = r->lv_ids;
+		nodes = r->lv_nodes;
+	}
+	int32_t node = keep ? nodes[keep - 1] : TC_PROFILE_ROOT;
+	for (size_t lv = keep; lv < n; lv++) {
+		int err = frame_id(r, &f[n - 1 - lv], &ids[lv]);
+		if (!err) {
+			node = tc_profile_node(r->p, node, ids[lv]);
+			if (node < 0)
+				err = node;
+		}
+		if (err) {
+			if (th)
+				th->n = 0; /* levels were overwritten: nothing cached is valid */
+			return err;
+		}
+		nodes[lv] = node;
+	}
+	if (th)
+		tc_frame_cache_store(r->fc, th, f, n, keep);
+	*leaf = node;
+	*ids_bu = ids;
+	return 0;
+}
+
 /* Record the snapshot (and hand it to the observer). */
 static int record(struct run *r, double when)
 {
 	const bool observe = r->o->on_sample != NULL;
 	const bool cpu = r->o->mode == TC_MODE_CPU || r->o->want_cpu;
 	size_t used = 0, nt = 0;
+	/* The walk saw a new code-object generation (3.14+: code objects were freed, and an
+	 * address may now hold another one): the (code, offset) memo and the frame cache go.
+	 * The walker has already emptied the code cache. Frame ids in the profile stay valid. */
+	if (r->snap.code_generation != r->code_gen) {
+		r->code_gen = r->snap.code_generation;
+		fmap_clear(&r->fm);
+		if (r->fc) {
+			tc_frame_cache_free(r->fc);
+			r->fc = tc_frame_cache_new(); /* NULL: sample without it */
+		}
+	}
+	if (r->fc)
+		tc_frame_cache_begin(r->fc, tc_profile_stats(r->p)->samples);
 	for (size_t i = 0; i < r->snap.nthreads; i++) {
 		const struct tc_thread_stack *ts = &r->snap.threads[i];
 		r->frames += ts->n;
 		int8_t on_cpu = cpu && !(r->o->main_only && !ts->main) ? run_state(r, ts) : -1;
 		if (!wanted(r, ts, on_cpu))
 			continue;
-		/* with an observer every thread's ids stay side by side until the call */
-		size_t base = observe ? used : 0;
-		int err = grow((void **)&r->ids, &r->cap_ids, base + ts->n, sizeof *r->ids);
-		if (err)
-			return err;
-		for (size_t j = 0; j < ts->n; j++) {
-			err = frame_id(r, &r->snap.frames[ts->first + j], &r->ids[base + j]);
-			if (err)
-				return err;
-		}
-		err = tc_profile_add(r->p, ts->native_id, ts->thread_id, r->ids + base, ts->n, 1);
+		int32_t leaf;
+		const int32_t *ids_bu;
+		int err = intern_stack(r, ts, &leaf, &ids_bu);
+		if (!err)
+			err = tc_profile_add_node(r->p, ts->native_id, ts->thread_id, leaf, 1);
 		if (err)
 			return err;
 		if (!observe)
 			continue;
-		err = grow((void **)&r->obs, &r->cap_obs, nt + 1, sizeof *r->obs);
+		/* the observer gets every thread's ids side by side, innermost first */
+		err = grow((void **)&r->ids, &r->cap_ids, used + ts->n, sizeof *r->ids);
+		if (!err)
+			err = grow((void **)&r->obs, &r->cap_obs, nt + 1, sizeof *r->obs);
 		if (err)
 			return err;
+		for (size_t k = 0; k < ts->n; k++)
+			r->ids[used + k] = ids_bu[ts->n - 1 - k];
 		r->obs[nt++] = (struct tc_sample_thread){
 			.native_id = ts->native_id, .thread_id = ts->thread_id, .main = ts->main,
 			.holds_gil = ts->holds_gil, .on_cpu = on_cpu,
 			.frames = NULL, .n = ts->n};
-		used = base + ts->n;
+		used += ts->n;
 	}
 	if (observe) {
 		/* ids may have moved while growing: point at them only now */
@@ -309,7 +382,8 @@ int tc_sampler_run(struct tc_target *t, const struct tc_sampler_opts *o, struct 
 	int err;
 
 	r.cc = tc_code_cache_new(0);
-	if (!r.cc || fmap_init(&r.fm, 4096) != 0) {
+	r.fc = tc_frame_cache_new();
+	if (!r.cc || !r.fc || fmap_init(&r.fm, 4096) != 0) {
 		err = -TC_ENOMEM;
 		goto out;
 	}
@@ -384,6 +458,8 @@ int tc_sampler_run(struct tc_target *t, const struct tc_sampler_opts *o, struct 
 			rep->pf.batch_failures -= pf0.batch_failures;
 		}
 		tc_code_cache_get_stats(r.cc, &rep->code);
+		if (r.fc)
+			tc_frame_cache_get_stats(r.fc, &rep->fc);
 		rep->frame_hits = r.frame_hits;
 		rep->frame_misses = r.frame_misses;
 		rep->frames = r.frames;
@@ -399,5 +475,8 @@ out:
 	free(r.fm.v);
 	free(r.ids);
 	free(r.obs);
+	free(r.lv_ids);
+	free(r.lv_nodes);
+	tc_frame_cache_free(r.fc);
 	return err;
 }

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 
 #include "daemon/code_cache.h"
+#include "daemon/frame_cache.h"
 #include "daemon/profile.h"
 #include "daemon/target.h"
 
@@ -22,6 +23,7 @@ struct tc_sampler_report {
 	struct tc_remote_stats io;        /* reads during the run */
 	struct tc_prefetch_stats pf;      /* batched reads during the run */
 	struct tc_code_cache_stats code;  /* code-object cache */
+	struct tc_frame_cache_stats fc;   /* per-thread frame cache */
 	uint64_t frame_hits, frame_misses;/* (code, offset) -> frame id memo */
 	uint64_t frames;                  /* raw frames walked */
 	uint64_t retries;                 /* walks retried after a torn read */

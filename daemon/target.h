@@ -27,6 +27,7 @@ struct tc_target {
 	uint64_t main_ident;     /* runtime->main_thread (<= 3.12), read with the head; 0 unknown */
 	uint64_t head_cache_ns;  /* CLOCK_MONOTONIC when read */
 	tc_raddr gil_interp, gil_ptr; /* interp->ceval.gil of the last interpreter seen */
+	uint64_t code_gen;       /* main interpreter's code-object generation at the last walk */
 };
 
 /* Why an attach failed, for the user. Filled on every failure (empty on success). */

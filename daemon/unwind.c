@@ -24,6 +24,52 @@ static int rd(struct tc_target *t, tc_raddr addr, void *buf, size_t len)
 	return t->pf ? tc_prefetch_read(t->pf, addr, buf, len) : tc_remote_read(t->mem, addr, buf, len);
 }
 
+/* A window onto the prefetched bytes around a frame chain: frames of one data-stack chunk
+ * are read straight from it, without a lookup each; the part used is reported once. */
+struct win {
+	const uint8_t *base;
+	tc_raddr lo, hi;   /* the window */
+	tc_raddr ulo, uhi; /* used part */
+	uint64_t reads;
+};
+
+static void win_flush(struct tc_target *t, struct win *w)
+{
+	if (w->base && w->reads)
+		tc_prefetch_mark(t->pf, w->ulo, w->uhi, w->reads);
+	w->base = NULL;
+	w->reads = 0;
+}
+
+/* LEN bytes at ADDR: from the window, a new window, or read into BUF. */
+static const uint8_t *win_get(struct tc_target *t, struct win *w, tc_raddr addr, size_t len,
+			      uint8_t *buf, int *err)
+{
+	*err = 0;
+	if (t->pf) {
+		if (w->base && addr >= w->lo && addr + len <= w->hi) {
+			if (addr < w->ulo)
+				w->ulo = addr;
+			if (addr + len > w->uhi)
+				w->uhi = addr + len;
+			w->reads++;
+			return w->base + (addr - w->lo);
+		}
+		win_flush(t, w);
+		tc_raddr lo, hi;
+		const uint8_t *p = tc_prefetch_window(t->pf, addr, len, &lo, &hi);
+		if (p) {
+			w->base = p - (addr - lo);
+			w->lo = lo;
+			w->hi = hi;
+			w->ulo = w->uhi = addr; /* the window call marked this read itself */
+			return p;
+		}
+	}
+	*err = rd(t, addr, buf, len);
+	return *err ? NULL : buf;
+}
+
 /* Brent's cycle detector over a chain of addresses. */
 struct cycle {
 	tc_raddr tortoise;
@@ -50,17 +96,26 @@ static bool cycle_step(struct cycle *c, tc_raddr next)
 	return false;
 }
 
-static int push_frame(struct tc_snapshot *s, tc_raddr code, int64_t addr, int32_t lineno)
+static __attribute__((noinline)) int grow_frames(struct tc_snapshot *s)
 {
-	if (s->nframes == s->cap_frames) {
-		size_t cap = s->cap_frames ? s->cap_frames * 2 : 256;
-		struct tc_raw_frame *f = realloc(s->frames, cap * sizeof *f);
-		if (!f)
-			return -TC_ENOMEM;
-		s->frames = f;
-		s->cap_frames = cap;
-	}
-	s->frames[s->nframes++] = (struct tc_raw_frame){code, addr, lineno};
+	size_t cap = s->cap_frames ? s->cap_frames * 2 : 256;
+	struct tc_raw_frame *f = realloc(s->frames, cap * sizeof *f);
+	if (!f)
+		return -TC_ENOMEM;
+	s->frames = f;
+	s->cap_frames = cap;
+	return 0;
+}
+
+static inline int push_frame(struct tc_snapshot *s, tc_raddr code, int64_t addr, int32_t lineno)
+{
+	if (s->nframes == s->cap_frames && grow_frames(s))
+		return -TC_ENOMEM;
+	struct tc_raw_frame *f = &s->frames[s->nframes++];
+	f->code = code;
+	f->addr = addr;
+	f->lineno = lineno;
+	f->zero = 0;
 	return 0;
 }
 
@@ -92,8 +147,11 @@ static int walk_iframes(struct tc_target *t, struct tc_code_cache *cc, tc_raddr 
 	const struct tc_layout *l = &t->layout;
 	uint8_t buf[256];
 	struct cycle cyc;
+	struct win w = {0};
 	size_t depth = 0;
 	int err;
+	tc_raddr last_code = 0;
+	const struct tc_code_info *last_ci = NULL;
 
 	cycle_init(&cyc, frame);
 	while (frame) {
@@ -101,27 +159,27 @@ static int walk_iframes(struct tc_target *t, struct tc_code_cache *cc, tc_raddr 
 			ts->truncated = true;
 			break;
 		}
-		err = rd(t, frame, buf, (size_t)l->iframe.size);
+		const uint8_t *fb = win_get(t, &w, frame, (size_t)l->iframe.size, buf, &err);
 		if (err) {
 			if (fatal(err))
 				return err;
 			ts->truncated = true;
 			break;
 		}
-		uint8_t owner = tc_get_u8(buf, (size_t)l->iframe.owner);
-		tc_raddr prev = tc_get_u64(buf, (size_t)l->iframe.previous);
-		tc_raddr code = tc_get_u64(buf, (size_t)l->iframe.code) & ~l->iframe.code_tag_mask;
+		uint8_t owner = tc_get_u8(fb, (size_t)l->iframe.owner);
+		tc_raddr prev = tc_get_u64(fb, (size_t)l->iframe.previous);
+		tc_raddr code = tc_get_u64(fb, (size_t)l->iframe.code) & ~l->iframe.code_tag_mask;
 		/* 3.12: frames owned by the C stack are shims; 3.14+: owned by the interpreter.
 		 * 3.14+: a frame whose executable is the NULL stackref is not (or no longer) a
 		 * Python frame; seen on 3.15 at the top of busy stacks. Python shows neither.
 		 * Before 3.14 a NULL code pointer is garbage and ends the stack below. */
 		bool null_ref = code == 0 && l->iframe.code_tag_mask != 0;
 		if (owner < l->iframe.owner_first_shim && !null_ref) {
-			tc_raddr instr = tc_get_u64(buf, (size_t)l->iframe.instr);
+			tc_raddr instr = tc_get_u64(fb, (size_t)l->iframe.instr);
 			/* Free-threaded 3.14+: a thread may run its own copy of the bytecode
 			 * (tlbc_index > 0); the offset is then not relative to co_code_adaptive. */
 			bool tlbc = l->iframe.tlbc_index >= 0 &&
-				    tc_get_u32(buf, (size_t)l->iframe.tlbc_index) != 0;
+				    tc_get_u32(fb, (size_t)l->iframe.tlbc_index) != 0;
 			int64_t addr = (int64_t)(instr - (code + (tc_raddr)l->code.code_adaptive));
 			/* A frame popped while the walk read it holds whatever the memory holds
 			 * next (locals of a newer frame, a freed generator): its instruction
@@ -133,13 +191,17 @@ static int walk_iframes(struct tc_target *t, struct tc_code_cache *cc, tc_raddr 
 				ts->truncated = true;
 				break;
 			}
-			const struct tc_code_info *ci;
-			err = tc_code_cache_get(cc, t, code, &ci);
-			if (err) {
-				if (fatal(err))
-					return err;
-				ts->truncated = true;
-				break;
+			const struct tc_code_info *ci = last_ci;
+			if (code != last_code) {
+				err = tc_code_cache_get(cc, t, code, &ci);
+				if (err) {
+					if (fatal(err))
+						return err;
+					ts->truncated = true;
+					break;
+				}
+				last_code = code;
+				last_ci = ci;
 			}
 			if (tlbc)
 				addr = INT64_MIN;
@@ -164,6 +226,7 @@ static int walk_iframes(struct tc_target *t, struct tc_code_cache *cc, tc_raddr 
 		}
 		frame = prev;
 	}
+	win_flush(t, &w);
 	return 0;
 }
 
@@ -177,6 +240,7 @@ static int walk_frameobjs(struct tc_target *t, struct tc_code_cache *cc, tc_radd
 	size_t depth = 0;
 	int err;
 	bool v310 = l->linetable == TC_LT_LINETABLE;
+	struct win w = {0};
 
 	cycle_init(&cyc, frame);
 	while (frame) {
@@ -184,17 +248,17 @@ static int walk_frameobjs(struct tc_target *t, struct tc_code_cache *cc, tc_radd
 			ts->truncated = true;
 			break;
 		}
-		err = rd(t, frame, buf, (size_t)l->frameobj.size);
+		const uint8_t *fb = win_get(t, &w, frame, (size_t)l->frameobj.size, buf, &err);
 		if (err) {
 			if (fatal(err))
 				return err;
 			ts->truncated = true;
 			break;
 		}
-		tc_raddr back = tc_get_u64(buf, (size_t)l->frameobj.f_back);
-		tc_raddr code = tc_get_u64(buf, (size_t)l->frameobj.f_code);
-		int32_t lasti = (int32_t)tc_get_u32(buf, (size_t)l->frameobj.f_lasti);
-		int32_t lineno = (int32_t)tc_get_u32(buf, (size_t)l->frameobj.f_lineno);
+		tc_raddr back = tc_get_u64(fb, (size_t)l->frameobj.f_back);
+		tc_raddr code = tc_get_u64(fb, (size_t)l->frameobj.f_code);
+		int32_t lasti = (int32_t)tc_get_u32(fb, (size_t)l->frameobj.f_lasti);
+		int32_t lineno = (int32_t)tc_get_u32(fb, (size_t)l->frameobj.f_lineno);
 		const struct tc_code_info *ci;
 		err = tc_code_cache_get(cc, t, code, &ci);
 		if (err) {
@@ -211,7 +275,7 @@ static int walk_frameobjs(struct tc_target *t, struct tc_code_cache *cc, tc_radd
 			err = push_frame(s, code, lasti < 0 ? -1 : (int64_t)lasti * 2, known);
 		} else {
 			/* 3.9: f_lineno is only maintained while a trace function is set. */
-			if (tc_get_u64(buf, (size_t)l->frameobj.f_trace) != 0)
+			if (tc_get_u64(fb, (size_t)l->frameobj.f_trace) != 0)
 				known = lineno;
 			err = push_frame(s, code, lasti, known);
 		}
@@ -223,6 +287,7 @@ static int walk_frameobjs(struct tc_target *t, struct tc_code_cache *cc, tc_radd
 		}
 		frame = back;
 	}
+	win_flush(t, &w);
 	return 0;
 }
 
@@ -341,6 +406,17 @@ static int unwind(struct tc_target *t, struct tc_code_cache *cc, struct tc_snaps
 					t->gil_ptr = gil;
 				}
 			}
+		}
+		/* 3.14+: code objects were freed since the last walk: an address in the code
+		 * cache may hold another code object now */
+		if (!err && idx == 0 && l->interp.code_generation > 0) {
+			uint64_t gen = 0;
+			err = rd(t, interp + (tc_raddr)l->interp.code_generation, &gen, 8);
+			if (!err && gen != t->code_gen) {
+				tc_code_cache_clear(cc);
+				t->code_gen = gen;
+			}
+			s->code_generation = gen;
 		}
 		if (err)
 			return err; /* the sampler's retry re-reads the head */

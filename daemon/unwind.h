@@ -21,6 +21,7 @@ struct tc_raw_frame {
 	tc_raddr code;  /* code object (validated) */
 	int64_t addr;   /* byte offset of the current instruction; negative: not started */
 	int32_t lineno; /* line known without the table (3.9/3.10 tracing), else -1 */
+	int32_t zero;   /* always 0: frames compare with memcmp (no undefined padding) */
 };
 
 struct tc_thread_stack {
@@ -48,6 +49,8 @@ struct tc_snapshot {
 	size_t nthreads, cap_threads;
 	struct tc_raw_frame *frames;
 	size_t nframes, cap_frames;
+	uint64_t code_generation;         /* 3.14+: the main interpreter's code-object generation
+					     (changes when code objects are freed); else 0 */
 };
 
 /* Walk T now and fill S (previous contents discarded). Code objects met are loaded into

@@ -14,7 +14,7 @@
 static const struct tc_dbgoff_fields fields_313 = {
 	.minor = 13, .total = 584, .free_threaded = 16, .rt_interpreters_head = 40,
 	.is_next = 64, .is_threads_head = 72, .is_threads_main = -1, .is_ceval_gil = 112,
-	.is_gil_state = 120, .is_gil_locked = 136, .is_gil_holder = 144,
+	.is_gil_state = 120, .is_gil_locked = 136, .is_gil_holder = 144, .is_code_generation = -1,
 	.ts_size = 152, .ts_next = 168, .ts_interp = 176, .ts_current_frame = 184,
 	.ts_thread_id = 192, .ts_native_thread_id = 200, .ts_holds_gil = -1,
 	.fr_size = 224, .fr_previous = 232, .fr_executable = 240, .fr_instr_ptr = 248,
@@ -30,7 +30,7 @@ static const struct tc_dbgoff_fields fields_313 = {
 static const struct tc_dbgoff_fields fields_314 = {
 	.minor = 14, .total = 760, .free_threaded = 16, .rt_interpreters_head = 40,
 	.is_next = 64, .is_threads_head = 72, .is_threads_main = 80, .is_ceval_gil = 120,
-	.is_gil_state = 128, .is_gil_locked = 144, .is_gil_holder = 152,
+	.is_gil_state = 128, .is_gil_locked = 144, .is_gil_holder = 152, .is_code_generation = 160,
 	.ts_size = 176, .ts_next = 192, .ts_interp = 200, .ts_current_frame = 208,
 	.ts_thread_id = 216, .ts_native_thread_id = 224, .ts_holds_gil = -1,
 	.fr_size = 248, .fr_previous = 256, .fr_executable = 264, .fr_instr_ptr = 272,
@@ -46,7 +46,7 @@ static const struct tc_dbgoff_fields fields_314 = {
 static const struct tc_dbgoff_fields fields_315 = {
 	.minor = 15, .total = 888, .free_threaded = 16, .rt_interpreters_head = 40,
 	.is_next = 64, .is_threads_head = 72, .is_threads_main = 80, .is_ceval_gil = 120,
-	.is_gil_state = 128, .is_gil_locked = 144, .is_gil_holder = 152,
+	.is_gil_state = 128, .is_gil_locked = 144, .is_gil_holder = 152, .is_code_generation = 160,
 	.ts_size = 176, .ts_next = 192, .ts_interp = 200, .ts_current_frame = 208,
 	.ts_thread_id = 240, .ts_native_thread_id = 248, .ts_holds_gil = 272,
 	.fr_size = 312, .fr_previous = 320, .fr_executable = 328, .fr_instr_ptr = 336,
@@ -138,6 +138,9 @@ int tc_layout_from_debug_offsets(const uint8_t *buf, size_t len, bool debug,
 	if (f->is_threads_main >= 0)
 		F(l.interp.threads_main, f->is_threads_main);
 	F(l.interp.gil_ptr, f->is_ceval_gil);
+	l.interp.code_generation = 0;
+	if (f->is_code_generation >= 0)
+		F(l.interp.code_generation, f->is_code_generation);
 	int32_t gil_state, gil_locked, gil_holder;
 	F(gil_state, f->is_gil_state);
 	F(gil_locked, f->is_gil_locked);
@@ -221,8 +224,10 @@ int tc_layout_from_debug_offsets(const uint8_t *buf, size_t len, bool debug,
 	l.gil.locked = gil_locked - gil_state;
 	l.gil.last_holder = gil_holder - gil_state;
 
+	if (l.interp.code_generation < 0 || l.interp.code_generation > (1 << 20))
+		return -TC_EINVAL;
 	const int32_t is[] = {l.interp.next, l.interp.threads_head, l.interp.threads_main,
-			      l.interp.gil_ptr};
+			      l.interp.gil_ptr, l.interp.code_generation ? l.interp.code_generation : -1};
 	l.interp.size = cover(is, TC_ARRAY_LEN(is));
 	const int32_t ts[] = {l.tstate.next, l.tstate.interp, l.tstate.current_frame,
 			      l.tstate.thread_id, l.tstate.native_thread_id, l.tstate.holds_gil};

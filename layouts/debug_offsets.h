@@ -42,7 +42,7 @@ struct tc_dbgoff_fields {
 	int32_t free_threaded;
 	int32_t rt_interpreters_head;
 	int32_t is_next, is_threads_head, is_threads_main, is_ceval_gil, is_gil_state,
-		is_gil_locked, is_gil_holder;
+		is_gil_locked, is_gil_holder, is_code_generation;
 	int32_t ts_size, ts_next, ts_interp, ts_current_frame, ts_thread_id, ts_native_thread_id,
 		ts_holds_gil;
 	int32_t fr_size, fr_previous, fr_executable, fr_instr_ptr, fr_owner, fr_tlbc_index;

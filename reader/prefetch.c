@@ -62,6 +62,7 @@ struct tc_prefetch {
 	struct tc_riov *iov;
 	struct span *learn;
 	size_t nlearn, caplearn;
+	size_t last;               /* range of the last hit: the next read is usually nearby */
 	struct around aro[AROUND];
 	size_t naro;
 	tc_raddr holes[MAX_HOLES]; /* pages that failed to read inside a merged range */
@@ -205,32 +206,107 @@ static void learn(struct tc_prefetch *p, tc_raddr lo, tc_raddr hi)
 	p->learn[p->nlearn++] = (struct span){lo, hi, 0};
 }
 
+/* The batch bytes for [ADDR, END), or NULL. */
+static const uint8_t *in_batch(struct tc_prefetch *p, tc_raddr addr, tc_raddr end)
+{
+	struct range *r;
+	if (p->last < p->n) {
+		r = &p->v[p->last];
+		if (r->valid && addr >= r->addr && end <= r->addr + r->len)
+			goto hit;
+	}
+	long i = find(p, addr);
+	if (i < 0)
+		return NULL;
+	r = &p->v[i];
+	if (!r->valid || end > r->addr + r->len)
+		return NULL;
+	p->last = (size_t)i;
+hit:
+	if (addr < r->used_lo)
+		r->used_lo = addr;
+	if (end > r->used_hi)
+		r->used_hi = end;
+	p->st.hits++;
+	return p->buf + r->off + (addr - r->addr);
+}
+
+static const uint8_t *in_around(struct tc_prefetch *p, tc_raddr addr, tc_raddr end)
+{
+	for (size_t k = 0; k < p->naro; k++) {
+		struct around *a = &p->aro[k];
+		if (addr >= a->addr && end <= a->addr + a->len) {
+			p->st.hits++;
+			learn(p, addr, end);
+			return a->buf + (addr - a->addr);
+		}
+	}
+	return NULL;
+}
+
+const void *tc_prefetch_peek(struct tc_prefetch *p, tc_raddr addr, size_t len)
+{
+	tc_raddr end = addr + len;
+	if (end < addr)
+		return NULL;
+	const uint8_t *b = in_batch(p, addr, end);
+	return b ? b : in_around(p, addr, end);
+}
+
+const uint8_t *tc_prefetch_window(struct tc_prefetch *p, tc_raddr addr, size_t len,
+				  tc_raddr *lo, tc_raddr *hi)
+{
+	tc_raddr end = addr + len;
+	if (end < addr)
+		return NULL;
+	const uint8_t *b = in_batch(p, addr, end);
+	if (b) {
+		const struct range *r = &p->v[p->last];
+		*lo = r->addr;
+		*hi = r->addr + r->len;
+		return b;
+	}
+	for (size_t k = 0; k < p->naro; k++) {
+		struct around *a = &p->aro[k];
+		if (addr >= a->addr && end <= a->addr + a->len) {
+			p->st.hits++;
+			learn(p, addr, end);
+			*lo = a->addr;
+			*hi = a->addr + a->len;
+			return a->buf + (addr - a->addr);
+		}
+	}
+	return NULL;
+}
+
+void tc_prefetch_mark(struct tc_prefetch *p, tc_raddr lo, tc_raddr hi, uint64_t reads)
+{
+	if (lo >= hi)
+		return;
+	p->st.hits += reads;
+	long i = find(p, lo);
+	if (i >= 0 && p->v[i].valid && hi <= p->v[i].addr + p->v[i].len) {
+		struct range *r = &p->v[i];
+		if (lo < r->used_lo)
+			r->used_lo = lo;
+		if (hi > r->used_hi)
+			r->used_hi = hi;
+		return;
+	}
+	learn(p, lo, hi); /* a page read around a miss */
+}
+
 int tc_prefetch_read(struct tc_prefetch *p, tc_raddr addr, void *buf, size_t len)
 {
 	tc_raddr end = addr + len;
 	if (end < addr)
 		return -TC_EFAULT;
-	long i = find(p, addr);
-	if (i >= 0) {
-		struct range *r = &p->v[i];
-		if (r->valid && end <= r->addr + r->len) {
-			memcpy(buf, p->buf + r->off + (addr - r->addr), len);
-			if (addr < r->used_lo)
-				r->used_lo = addr;
-			if (end > r->used_hi)
-				r->used_hi = end;
-			p->st.hits++;
-			return 0;
-		}
-	}
-	for (size_t k = 0; k < p->naro; k++) {
-		struct around *a = &p->aro[k];
-		if (addr >= a->addr && end <= a->addr + a->len) {
-			memcpy(buf, a->buf + (addr - a->addr), len);
-			p->st.hits++;
-			learn(p, addr, end);
-			return 0;
-		}
+	const uint8_t *b = in_batch(p, addr, end);
+	if (!b)
+		b = in_around(p, addr, end);
+	if (b) {
+		memcpy(buf, b, len);
+		return 0;
 	}
 	p->st.misses++;
 	/* Read the whole page of ADDR (it is mapped if ADDR is): the next frames of a stack

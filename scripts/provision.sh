@@ -89,8 +89,12 @@ need_tools() {
 
 need_tools
 MANIFEST="$CACHE/interpreters.tsv"
-: >"$MANIFEST.tmp"
-add() { printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >>"$MANIFEST.tmp"; }
+# Built under a name of this run's own and renamed at the end: two runs at once (two test
+# sessions) must not interleave their lines.
+TMP_MANIFEST="$MANIFEST.tmp.$$"
+trap 'rm -f "$TMP_MANIFEST"' EXIT
+: >"$TMP_MANIFEST"
+add() { printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >>"$TMP_MANIFEST"; }
 
 # --- system 3.11 (bookworm) and its debug build -----------------------------------------
 if ! command -v python3.11-dbg >/dev/null || [ ! -x /usr/bin/python3.11 ]; then
@@ -141,8 +145,8 @@ while IFS=$'\t' read -r name cmd ver kind; do
 		log "$name: expected $ver, got $got"
 		fail=1
 	fi
-done <"$MANIFEST.tmp"
+done <"$TMP_MANIFEST"
 [ $fail -eq 0 ] || exit 1
-mv "$MANIFEST.tmp" "$MANIFEST"
+mv "$TMP_MANIFEST" "$MANIFEST"
 log "$(wc -l <"$MANIFEST") interpreters ready ($MANIFEST)"
 printf '%s\n' "$MANIFEST"

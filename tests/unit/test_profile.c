@@ -333,6 +333,45 @@ START_TEST(test_seen_allocates_nothing)
 }
 END_TEST
 
+/* nodes: a stack built level by level is the stack tc_profile_add records */
+START_TEST(test_nodes)
+{
+	struct tc_profile *p = new_profile();
+	int32_t a = tc_profile_frame(p, "/m.py", "main", "main", 1, 1);
+	int32_t b = tc_profile_frame(p, "/m.py", "f", "f", 5, 4);
+	int32_t c = tc_profile_frame(p, "/m.py", "g", "g", 9, 8);
+	int32_t na = tc_profile_node(p, TC_PROFILE_ROOT, a);
+	int32_t nb = tc_profile_node(p, na, b);
+	int32_t nc = tc_profile_node(p, nb, c);
+	int32_t nb2 = tc_profile_node(p, na, c); /* g called from main directly */
+	const int32_t *ids;
+	size_t n;
+
+	ck_assert_int_gt(na, 0);
+	ck_assert_int_ne(nb2, nc);
+	ck_assert_int_eq(tc_profile_node(p, nb, c), nc); /* interned */
+	ck_assert_uint_eq(tc_profile_node_depth(p, nc), 3);
+	ck_assert_uint_eq(tc_profile_node_depth(p, TC_PROFILE_ROOT), 0);
+	ck_assert_int_eq(tc_profile_node(p, nb, 99), -TC_EINVAL);
+	ck_assert_int_eq(tc_profile_node(p, 12345, a), -TC_EINVAL);
+	ck_assert_int_eq(tc_profile_add_node(p, 1, 1, 12345, 1), -TC_EINVAL);
+
+	ck_assert_int_eq(tc_profile_add_node(p, 1, 1, nc, 2), 0);
+	int32_t same[] = {c, b, a};
+	ck_assert_int_eq(tc_profile_add(p, 1, 1, same, 3, 1), 0);
+	ck_assert_int_eq(tc_profile_add_node(p, 1, 1, TC_PROFILE_ROOT, 1), 0);
+	ck_assert_uint_eq(tc_profile_thread_nstacks(p, 0), 2);
+	ck_assert_uint_eq(tc_profile_thread_stack(p, 0, 0, &ids, &n), 3);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_int_eq(ids[0], c);
+	ck_assert_int_eq(ids[1], b);
+	ck_assert_int_eq(ids[2], a);
+	ck_assert_uint_eq(tc_profile_thread_stack(p, 0, 1, &ids, &n), 1);
+	ck_assert_uint_eq(n, 0);
+	tc_profile_free(p);
+}
+END_TEST
+
 static Suite *profile_suite(void)
 {
 	Suite *s = suite_create("profile");
@@ -345,6 +384,7 @@ static Suite *profile_suite(void)
 	tcase_add_test(tc, test_bad_frame_id);
 	tcase_add_test(tc, test_model);
 	tcase_add_test(tc, test_seen_allocates_nothing);
+	tcase_add_test(tc, test_nodes);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 	return s;

@@ -483,6 +483,9 @@ static tc_raddr img_code(struct img *m, const struct code_def *d)
 		put64(m, at(co, w->code.qualname), qual);
 	put64(m, at(co, w->code.linetable), lt);
 	put32(m, at(co, w->code.firstlineno), (uint32_t)d->first);
+	/* 3.11+: Py_SIZE(code) counts code units; the walker rejects an instruction beyond */
+	if (w->code.code_adaptive >= 0)
+		put64(m, at(co, w->bytes.ob_size), 256);
 	/* RESUME at code unit 1: a frame whose instruction is before it is incomplete */
 	if (w->code.firsttraceable >= 0)
 		put32(m, at(co, w->code.firsttraceable), 1);
