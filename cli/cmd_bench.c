@@ -58,6 +58,14 @@ static int print_json(pid_t pid, const struct tc_target *t, const struct tc_prof
 		num(c, "failures", (double)rep->code.failures);
 		num(c, "evictions", (double)rep->code.evictions);
 	}
+	c = cJSON_AddObjectToObject(o, "page_cache");
+	if (c) {
+		num(c, "hits", (double)rep->pages.hits);
+		num(c, "pages_fetched", (double)rep->pages.fetches);
+		num(c, "direct", (double)rep->pages.direct);
+		num(c, "clears", (double)rep->pages.clears);
+		num(c, "capacity_pages", (double)rep->pages.capacity);
+	}
 	c = cJSON_AddObjectToObject(o, "frame_cache");
 	if (c) {
 		num(c, "reused", (double)rep->fc.reused);

@@ -87,6 +87,12 @@ static size_t slot_of(const struct tc_code_cache *c, tc_raddr addr)
 	return (size_t)(h >> 20) & (c->cap - 1);
 }
 
+/* Cold-path read: through the target's page cache when it has one. */
+static int cread(struct tc_target *t, tc_raddr addr, void *buf, size_t len)
+{
+	return t->pc ? tc_page_cache_read(t->pc, addr, buf, len) : tc_remote_read(t->mem, addr, buf, len);
+}
+
 /* Decode the str object at ADDR into a new UTF-8 string (*OUT, caller frees). */
 static int read_str(struct tc_target *t, tc_raddr addr, char **out)
 {
@@ -106,7 +112,7 @@ static int read_str(struct tc_target *t, tc_raddr addr, char **out)
 	 * after it (at the end of a mapping), so read no more than that. */
 	if ((size_t)l->unicode.ascii_data > sizeof hdr)
 		return -TC_EINVAL;
-	err = tc_remote_read(t->mem, addr, hdr, (size_t)l->unicode.ascii_data);
+	err = cread(t, addr, hdr, (size_t)l->unicode.ascii_data);
 	if (err)
 		return err;
 	err = tc_unicode_header(l, hdr, (size_t)l->unicode.ascii_data, &off, &kind, &len);
@@ -119,7 +125,7 @@ static int read_str(struct tc_target *t, tc_raddr addr, char **out)
 		goto out;
 	}
 	if (len) {
-		err = tc_remote_read(t->mem, addr + off, data, len * kind);
+		err = cread(t, addr + off, data, len * kind);
 		if (err)
 			goto out;
 	}
@@ -148,7 +154,7 @@ static int read_bytes(struct tc_target *t, tc_raddr addr, uint8_t **out, size_t 
 	*len = 0;
 	if (!addr)
 		return -TC_ECORRUPT;
-	err = tc_remote_read(t->mem, addr + (tc_raddr)l->bytes.ob_size, &size, sizeof size);
+	err = cread(t, addr + (tc_raddr)l->bytes.ob_size, &size, sizeof size);
 	if (err)
 		return err;
 	if (size < 0 || (uint64_t)size > MAX_LINETABLE)
@@ -157,7 +163,7 @@ static int read_bytes(struct tc_target *t, tc_raddr addr, uint8_t **out, size_t 
 	if (!b)
 		return -TC_ENOMEM;
 	if (size > 0) {
-		err = tc_remote_read(t->mem, addr + (tc_raddr)l->bytes.ob_sval, b, (size_t)size);
+		err = cread(t, addr + (tc_raddr)l->bytes.ob_sval, b, (size_t)size);
 		if (err) {
 			free(b);
 			return err;
@@ -177,7 +183,7 @@ static int load(struct tc_target *t, tc_raddr addr, struct tc_code_info *ci)
 
 	if ((size_t)l->code.size > sizeof buf)
 		return -TC_EINVAL;
-	err = tc_remote_read(t->mem, addr, buf, (size_t)l->code.size);
+	err = cread(t, addr, buf, (size_t)l->code.size);
 	if (err)
 		return err;
 	if (t->code_type && tc_get_u64(buf, (size_t)l->object.ob_type) != t->code_type)

@@ -460,6 +460,8 @@ int tc_sampler_run(struct tc_target *t, const struct tc_sampler_opts *o, struct 
 		tc_code_cache_get_stats(r.cc, &rep->code);
 		if (r.fc)
 			tc_frame_cache_get_stats(r.fc, &rep->fc);
+		if (t->pc)
+			tc_page_cache_get_stats(t->pc, &rep->pages);
 		rep->frame_hits = r.frame_hits;
 		rep->frame_misses = r.frame_misses;
 		rep->frames = r.frames;

@@ -22,6 +22,7 @@ enum tc_mode {
 struct tc_sampler_report {
 	struct tc_remote_stats io;        /* reads during the run */
 	struct tc_prefetch_stats pf;      /* batched reads during the run */
+	struct tc_page_cache_stats pages; /* cold-path page cache (whole life of the target) */
 	struct tc_code_cache_stats code;  /* code-object cache */
 	struct tc_frame_cache_stats fc;   /* per-thread frame cache */
 	uint64_t frame_hits, frame_misses;/* (code, offset) -> frame id memo */

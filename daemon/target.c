@@ -446,6 +446,8 @@ int tc_target_attach(pid_t pid, struct tc_target **out, struct tc_attach_diag *d
 		goto out;
 	}
 	err = tc_prefetch_new(t->mem, 0, 0, &t->pf);
+	if (!err)
+		err = tc_page_cache_new(t->mem, 0, &t->pc);
 	if (err)
 		goto out;
 	if (t->layout.tstate.native_thread_id < 0)
@@ -464,6 +466,7 @@ void tc_target_free(struct tc_target *t)
 	if (!t)
 		return;
 	tc_prefetch_free(t->pf);
+	tc_page_cache_free(t->pc);
 	tc_remote_free(t->mem);
 	free(t);
 }

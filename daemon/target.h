@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include "layouts/layout.h"
+#include "reader/page_cache.h"
 #include "reader/prefetch.h"
 #include "reader/remote.h"
 
@@ -15,6 +16,7 @@ struct tc_target {
 	pid_t pid;
 	struct tc_remote *mem;   /* owned */
 	struct tc_prefetch *pf;  /* owned; NULL: the walker reads directly (tests) */
+	struct tc_page_cache *pc;/* owned; cold-path reads (code objects); NULL: direct */
 	struct tc_layout layout;
 	tc_raddr runtime;        /* &_PyRuntime */
 	tc_raddr code_type;      /* &PyCode_Type, 0 when unknown */

@@ -334,6 +334,9 @@ static int unwind(struct tc_target *t, struct tc_code_cache *cc, struct tc_snaps
 
 int tc_unwind(struct tc_target *t, struct tc_code_cache *cc, struct tc_snapshot *s)
 {
+	/* cold-path pages are never older than the walk that uses them */
+	if (t->pc)
+		tc_page_cache_clear(t->pc);
 	if (!t->pf)
 		return unwind(t, cc, s);
 	int err = tc_prefetch_begin(t->pf);
