@@ -68,7 +68,7 @@ static const struct ver vers[] = {
  * From gdb on the Debian sid -dbg interpreters; interpreter_frame.tlbc_index is 0 in default
  * 3.14+ builds, as there. */
 static const struct tc_dbgoff_fields spec_313 = {
-	.minor = 13, .free_threaded = 0, .rt_interpreters_head = 632,
+	.minor = 13, .free_threaded = 0, .rt_interpreters_head = 632, .is_code_generation = -1,
 	.is_next = 7264, .is_threads_head = 7344, .is_threads_main = -1, .is_ceval_gil = 16,
 	.is_gil_state = 7752, .is_gil_locked = 7768, .is_gil_holder = 7760,
 	.ts_size = 312, .ts_next = 8, .ts_interp = 16, .ts_current_frame = 72, .ts_thread_id = 152,
@@ -84,6 +84,7 @@ static const struct tc_dbgoff_fields spec_314 = {
 	.minor = 14, .free_threaded = 0, .rt_interpreters_head = 808,
 	.is_next = 7272, .is_threads_head = 7344, .is_threads_main = 7360, .is_ceval_gil = 16,
 	.is_gil_state = 7784, .is_gil_locked = 7800, .is_gil_holder = 7792,
+	.is_code_generation = 7368,
 	.ts_size = 832, .ts_next = 8, .ts_interp = 16, .ts_current_frame = 72, .ts_thread_id = 152,
 	.ts_native_thread_id = 160, .ts_holds_gil = -1,
 	.fr_size = 88, .fr_previous = 8, .fr_executable = 0, .fr_instr_ptr = 56, .fr_owner = 74,
@@ -97,6 +98,7 @@ static const struct tc_dbgoff_fields spec_315 = {
 	.minor = 15, .free_threaded = 0, .rt_interpreters_head = 936,
 	.is_next = 7264, .is_threads_head = 7336, .is_threads_main = 7352, .is_ceval_gil = 16,
 	.is_gil_state = 7736, .is_gil_locked = 7752, .is_gil_holder = 7744,
+	.is_code_generation = 7360,
 	.ts_size = 888, .ts_next = 8, .ts_interp = 16, .ts_current_frame = 72, .ts_thread_id = 176,
 	.ts_native_thread_id = 184, .ts_holds_gil = 36,
 	.fr_size = 88, .fr_previous = 8, .fr_executable = 0, .fr_instr_ptr = 56, .fr_owner = 74,
@@ -138,7 +140,8 @@ static void free_threaded_spec(struct tc_dbgoff_fields *v)
 
 #define DBGOFF_FIELDS(X) \
 	X(rt_interpreters_head) X(is_next) X(is_threads_head) X(is_threads_main) \
-	X(is_ceval_gil) X(is_gil_state) X(is_gil_locked) X(is_gil_holder) X(ts_size) X(ts_next) \
+	X(is_ceval_gil) X(is_gil_state) X(is_gil_locked) X(is_gil_holder) X(is_code_generation) \
+	X(ts_size) X(ts_next) \
 	X(ts_interp) X(ts_current_frame) X(ts_thread_id) X(ts_native_thread_id) X(ts_holds_gil) \
 	X(fr_size) X(fr_previous) X(fr_executable) X(fr_instr_ptr) X(fr_owner) X(fr_tlbc_index) \
 	X(co_size) X(co_filename) X(co_name) X(co_qualname) X(co_linetable) X(co_firstlineno) \
@@ -818,6 +821,116 @@ START_TEST(test_strings)
 }
 END_TEST
 
+/* 3.14+: a code object freed and another allocated at its address. The code cache keeps
+ * the old names until the interpreter's code-object generation moves; then the walker
+ * empties it and the new object is read. */
+START_TEST(test_code_generation)
+{
+	const struct ver *v = &vers[_i == 0 ? 6 : 8]; /* 3.14, 3.15 */
+	struct img *m = img_new(v, SMALL);
+	tc_raddr work = img_code(m, &def_work), main_co = img_code(m, &def_main);
+	tc_raddr other = img_str(m, "replacement");
+	tc_raddr gen = at(m->interp, m->spec.is_code_generation);
+	put64(m, gen, 5);
+	tc_raddr f = img_frame(m, main_co, 0, 6);
+	f = img_frame(m, work, f, 8);
+	img_thread(m, IDENT1, PID, f);
+	img_attach(m);
+	ck_assert_int_gt(m->t.layout.interp.code_generation, 0);
+
+	const struct tc_code_info *ci;
+	ck_assert_int_eq(img_walk(m), 0);
+	ck_assert_uint_eq(m->s.code_generation, 5);
+	ck_assert_int_eq(tc_code_cache_get(m->cc, &m->t, m->s.frames[0].code, &ci), 0);
+	ck_assert_str_eq(ci->name, "café");
+	/* the object at WORK now names another function: same generation, cache kept */
+	put64(m, at(work, m->w.code.name), other);
+	ck_assert_int_eq(img_walk(m), 0);
+	ck_assert_int_eq(tc_code_cache_get(m->cc, &m->t, m->s.frames[0].code, &ci), 0);
+	ck_assert_str_eq(ci->name, "café");
+	/* the generation moves: emptied, re-read */
+	put64(m, gen, 6);
+	struct tc_code_cache_stats st0, st1;
+	tc_code_cache_get_stats(m->cc, &st0);
+	ck_assert_int_eq(img_walk(m), 0);
+	tc_code_cache_get_stats(m->cc, &st1);
+	ck_assert_uint_eq(st1.flushes, st0.flushes + 1);
+	ck_assert_uint_eq(m->s.code_generation, 6);
+	ck_assert_int_eq(tc_code_cache_get(m->cc, &m->t, m->s.frames[0].code, &ci), 0);
+	ck_assert_str_eq(ci->name, "replacement");
+	img_free(m);
+}
+END_TEST
+
+/* The code cache is bounded with LRU eviction: full, it drops its least recently used half. */
+START_TEST(test_code_cache_lru)
+{
+	struct img *m = img_new(&vers[3], SMALL); /* 3.12 */
+	tc_raddr co[6];
+	for (int k = 0; k < 6; k++)
+		co[k] = img_code(m, &def_work);
+	img_attach(m);
+	tc_code_cache_free(m->cc);
+	m->cc = tc_code_cache_new(4);
+	const struct tc_code_info *ci;
+	struct tc_code_cache_stats st;
+	for (int k = 0; k < 4; k++) /* 0 1 2 3: full */
+		ck_assert_int_eq(tc_code_cache_get(m->cc, &m->t, co[k], &ci), 0);
+	ck_assert_int_eq(tc_code_cache_get(m->cc, &m->t, co[0], &ci), 0); /* 0 is recent */
+	ck_assert_int_eq(tc_code_cache_get(m->cc, &m->t, co[3], &ci), 0); /* and 3 */
+	ck_assert_int_eq(tc_code_cache_get(m->cc, &m->t, co[4], &ci), 0); /* evicts 1, 2 */
+	tc_code_cache_get_stats(m->cc, &st);
+	ck_assert_uint_eq(st.evictions, 2);
+	ck_assert_uint_eq(st.entries, 3);
+	ck_assert_uint_le(st.entries, st.capacity);
+	uint64_t misses = st.misses;
+	ck_assert_int_eq(tc_code_cache_get(m->cc, &m->t, co[0], &ci), 0);
+	ck_assert_int_eq(tc_code_cache_get(m->cc, &m->t, co[3], &ci), 0);
+	ck_assert_int_eq(tc_code_cache_get(m->cc, &m->t, co[4], &ci), 0);
+	ck_assert_str_eq(ci->name, "café");
+	tc_code_cache_get_stats(m->cc, &st);
+	ck_assert_uint_eq(st.misses, misses); /* all three still there */
+	ck_assert_int_eq(tc_code_cache_get(m->cc, &m->t, co[1], &ci), 0);
+	tc_code_cache_get_stats(m->cc, &st);
+	ck_assert_uint_eq(st.misses, misses + 1); /* 1 was evicted */
+	/* clearing empties it */
+	tc_code_cache_clear(m->cc);
+	tc_code_cache_get_stats(m->cc, &st);
+	ck_assert_uint_eq(st.entries, 0);
+	img_free(m);
+}
+END_TEST
+
+/* A frame whose instruction pointer lies outside its code object (a frame popped while the
+ * walk read it, its memory reused): the stack ends there, truncated, and the bogus code
+ * pointer is never dereferenced. */
+START_TEST(test_instr_outside_code)
+{
+	const struct ver *v = &vers[2 + _i]; /* 3.11 .. 3.15t */
+	struct img *m = img_new(v, SMALL);
+	tc_raddr main_co = img_code(m, &def_main);
+	tc_raddr f = img_frame(m, main_co, 0, 6);
+	tc_raddr top = img_iframe(m, 0x7777000, f, 0, 0, 0, false);
+	put64(m, at(top, m->w.iframe.instr), 0x10); /* below the "code object" */
+	img_thread(m, IDENT1, PID, top);
+	img_attach(m);
+	struct tc_code_cache_stats st;
+	ck_assert_int_eq(img_walk(m), 0);
+	ck_assert(m->s.threads[0].truncated);
+	ck_assert_uint_eq(m->s.threads[0].n, 0);
+	/* the bogus code object was never looked up (so never read) */
+	tc_code_cache_get_stats(m->cc, &st);
+	ck_assert_uint_eq(st.misses + st.hits, 0);
+	/* an instruction past the end of a real code object: also rejected */
+	put64(m, at(top, m->w.iframe.code), main_co);
+	put64(m, at(top, m->w.iframe.instr), main_co + (tc_raddr)m->w.code.code_adaptive + 4096);
+	ck_assert_int_eq(img_walk(m), 0);
+	ck_assert(m->s.threads[0].truncated);
+	ck_assert_uint_eq(m->s.threads[0].n, 0);
+	img_free(m);
+}
+END_TEST
+
 /* A frame chain that loops (A -> B -> C -> A) and one that points at itself: each thread
  * ends truncated after a few frames, and the walk goes on to the next thread. */
 START_TEST(test_frame_cycle)
@@ -1071,6 +1184,9 @@ static Suite *unwind_suite(void)
 	tcase_add_loop_test(tc, test_two_threads, 0, NVERS);
 	tcase_add_loop_test(tc, test_tlbc, 0, 4);
 	tcase_add_loop_test(tc, test_strings, 0, NVERS);
+	tcase_add_loop_test(tc, test_code_generation, 0, 2);
+	tcase_add_test(tc, test_code_cache_lru);
+	tcase_add_loop_test(tc, test_instr_outside_code, 0, NVERS - 2);
 	tcase_add_loop_test(tc, test_frame_cycle, 0, NVERS);
 	tcase_add_loop_test(tc, test_prev_unmapped, 0, NVERS);
 	tcase_add_loop_test(tc, test_bad_code, 0, NVERS);
