@@ -5,18 +5,22 @@
  * the same directory and renamed into place; '-' and paths that are not regular files
  * (pipes, /dev/stdout) are written directly. Ctrl-C and SIGTERM end the recording early and
  * still write the file; a target that exits ends it too (exit 0, with a note). */
+#include <cjson/cJSON.h>
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli/args.h"
 #include "cli/cli.h"
+#include "daemon/alloc.h"
 #include "daemon/sampler.h"
 #include "daemon/sinks/sinks.h"
 #include "reader/proc.h"
@@ -87,6 +91,155 @@ static int emit(struct tc_profile *p, const char *path, enum tc_format fmt)
 	return 0;
 }
 
+/* --alloc-log FILE: the allocator summary (daemon/alloc.h) as one JSON line per second,
+ * written by a thread of its own so the sampler's timing is untouched. The thread reads
+ * through a tc_remote of its own (a tc_remote is not thread-safe, and the sampler's
+ * prefetcher is not used). Lines are flushed as written, so the file is complete up to the
+ * last line whatever ends the recording. */
+struct alloc_log {
+	pthread_t th;
+	bool started;
+	struct tc_alloc *a;
+	struct tc_remote *mem;
+	FILE *f;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool done;
+	double t0;
+	int err;
+	unsigned long lines;
+};
+
+static double mono_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Append one summary line. Returns 0 or an error (-TC_ESRCH: the target is gone). */
+static int alloc_log_line(struct alloc_log *l)
+{
+	struct tc_alloc_summary s;
+	int err = tc_alloc_summary(l->a, l->mem, &s);
+	if (err)
+		return err;
+	cJSON *j = tc_alloc_json(l->a, &s, NULL);
+	if (!j)
+		return -TC_ENOMEM;
+	cJSON_AddNumberToObject(j, "time", mono_now() - l->t0);
+	char *text = cJSON_PrintUnformatted(j);
+	cJSON_Delete(j);
+	if (!text)
+		return -TC_ENOMEM;
+	err = fprintf(l->f, "%s\n", text) < 0 || fflush(l->f) != 0 ? -TC_EIO : 0;
+	free(text);
+	if (!err)
+		l->lines++;
+	return err;
+}
+
+static void *alloc_log_main(void *arg)
+{
+	struct alloc_log *l = arg;
+	struct timespec next;
+	clock_gettime(CLOCK_MONOTONIC, &next);
+	pthread_mutex_lock(&l->mu);
+	while (!l->done) {
+		pthread_mutex_unlock(&l->mu);
+		int err = alloc_log_line(l);
+		pthread_mutex_lock(&l->mu);
+		if (err) {
+			l->err = err;
+			break;
+		}
+		next.tv_sec += 1;
+		while (!l->done && pthread_cond_timedwait(&l->cv, &l->mu, &next) != ETIMEDOUT)
+			;
+	}
+	bool last = l->done && !l->err;
+	pthread_mutex_unlock(&l->mu);
+	/* one more line at the end, so the file covers the whole recording */
+	if (last) {
+		int err = alloc_log_line(l);
+		if (err && err != -TC_ESRCH)
+			l->err = err;
+	}
+	return NULL;
+}
+
+/* Open FILE and start the thread for T. Returns 0 or an exit code (message printed). */
+static int alloc_log_start(struct alloc_log *l, struct tc_target *t, const char *path)
+{
+	pthread_condattr_t ca;
+	sigset_t block, old;
+	int err;
+
+	l->f = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
+	if (!l->f) {
+		fprintf(stderr, "%s: cannot open %s: %s\n", tc_prog, path, strerror(errno));
+		return TC_EXIT_RUNTIME;
+	}
+	/* located on this thread through t->mem, before the sampler starts using it */
+	err = tc_alloc_open(t, &l->a);
+	if (!err)
+		err = tc_remote_open(t->pid, &l->mem);
+	if (err)
+		return tc_cli_fail(err, t->pid, "locating the allocator of");
+	pthread_mutex_init(&l->mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&l->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	l->t0 = mono_now();
+	/* Ctrl-C and SIGTERM must reach the sampling thread, not this one */
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	err = pthread_create(&l->th, NULL, alloc_log_main, l);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (err) {
+		fprintf(stderr, "%s: cannot start the allocator log thread: %s\n", tc_prog,
+			strerror(err));
+		return TC_EXIT_RUNTIME;
+	}
+	l->started = true;
+	return 0;
+}
+
+/* Stop the thread, close the file. Returns 0 or an exit code (message printed). */
+static int alloc_log_stop(struct alloc_log *l, const char *path)
+{
+	int rc = 0;
+
+	if (l->started) {
+		pthread_mutex_lock(&l->mu);
+		l->done = true;
+		pthread_cond_signal(&l->cv);
+		pthread_mutex_unlock(&l->mu);
+		pthread_join(l->th, NULL);
+		l->started = false;
+		pthread_cond_destroy(&l->cv);
+		pthread_mutex_destroy(&l->mu);
+		if (l->err && l->err != -TC_ESRCH) {
+			fprintf(stderr, "%s: allocator log %s stopped early (error %d)\n", tc_prog,
+				path, -l->err);
+			rc = TC_EXIT_RUNTIME;
+		}
+	}
+	if (l->f && l->f != stdout && fclose(l->f) != 0) {
+		fprintf(stderr, "%s: writing %s failed: %s\n", tc_prog, path, strerror(errno));
+		rc = TC_EXIT_RUNTIME;
+	}
+	l->f = NULL;
+	tc_remote_free(l->mem);
+	l->mem = NULL;
+	tc_alloc_free(l->a);
+	l->a = NULL;
+	return rc;
+}
+
 int tc_cmd_attach(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -96,11 +249,12 @@ int tc_cmd_attach(int argc, char **argv)
 		{"format", required_argument, NULL, 'f'},
 		{"threads", required_argument, NULL, 'T'},
 		{"mode", required_argument, NULL, 'M'},
+		{"alloc-log", required_argument, NULL, 'A'},
 		{"help", no_argument, NULL, 'h'},
 		{0, 0, 0, 0},
 	};
 	struct tc_sampler_opts so = {.rate_hz = 1000, .mode = TC_MODE_WALL};
-	const char *out = NULL, *mode = "wall";
+	const char *out = NULL, *mode = "wall", *alloc_path = NULL;
 	enum tc_format fmt = TC_FMT_NONE;
 	pid_t pid = 0;
 	int c;
@@ -143,6 +297,9 @@ int tc_cmd_attach(int argc, char **argv)
 				return tc_usage_error("attach", "--mode takes wall, cpu or gil, not '%s'", optarg);
 			mode = optarg;
 			break;
+		case 'A':
+			alloc_path = optarg;
+			break;
 		case 'h':
 			tc_usage(stdout, "attach");
 			return TC_EXIT_OK;
@@ -162,9 +319,15 @@ int tc_cmd_attach(int argc, char **argv)
 
 	struct tc_target *t = NULL;
 	struct tc_profile *p = NULL;
+	struct alloc_log alog = {0};
 	int rc = tc_cli_attach(pid, &t);
 	if (rc)
 		return rc;
+	if (alloc_path) {
+		rc = alloc_log_start(&alog, t, alloc_path);
+		if (rc)
+			goto out;
+	}
 
 	so.stop = tc_cli_catch_stop();
 	signal(SIGPIPE, SIG_IGN);
@@ -179,6 +342,11 @@ int tc_cmd_attach(int argc, char **argv)
 		goto out;
 	}
 	int err = tc_sampler_run(t, &so, p);
+	if (alloc_path) {
+		int arc = alloc_log_stop(&alog, alloc_path);
+		if (arc && !rc)
+			rc = arc;
+	}
 	const struct tc_profile_stats *st = tc_profile_stats(p);
 	if (err)
 		rc = tc_cli_fail(err, pid, "sampling");
@@ -194,6 +362,8 @@ int tc_cmd_attach(int argc, char **argv)
 		fprintf(stderr, "%s: interrupted after %.2f s; %llu samples kept\n", tc_prog,
 			st->duration, (unsigned long long)st->samples);
 out:
+	if (alloc_path)
+		alloc_log_stop(&alog, alloc_path); /* no-op when already stopped */
 	tc_profile_free(p);
 	tc_target_free(t);
 	return rc;

@@ -1,12 +1,409 @@
 /* SPDX-License-Identifier: MIT */
-/* `tachyon-c stats PID`: placeholder until the allocator reader lands. */
-#include "cli/cli.h"
+/* `tachyon-c stats PID [--json] [--watch SECONDS]`: pymalloc size classes and arenas, the
+ * garbage collector's generations and the process's memory, read from outside (the same
+ * permissions as attach; the target is never stopped or written to). */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
-const char tc_usage_stats[] = "usage: tachyon-c stats PID [--json] [--watch SECONDS]\n";
+#include "cli/args.h"
+#include "cli/cli.h"
+#include "daemon/alloc.h"
+
+const char tc_usage_stats[] =
+	"usage: tachyon-c stats PID [--json] [--watch SECONDS] [--verbose]\n"
+	"\n"
+	"Allocator statistics of a running CPython, read from outside the process: pymalloc's\n"
+	"size classes (pools, blocks in use, free blocks, bytes), arenas, allocated blocks,\n"
+	"fragmentation; the garbage collector per generation (count, threshold, collections,\n"
+	"collected, uncollectable); process memory (RSS, anonymous RSS). What a build does not\n"
+	"expose is shown as unavailable, with the reason.\n"
+	"\n"
+	"  --json            one JSON object (schema in the manual)\n"
+	"  --watch SECONDS   one JSON object per line every SECONDS until Ctrl-C (JSON Lines)\n"
+	"  --verbose         also say where each structure was found in the target\n"
+	"\n"
+	"EXAMPLES\n"
+	"  tachyon-c stats 1234\n"
+	"  tachyon-c stats 1234 --json | jq .pymalloc.arenas\n"
+	"  tachyon-c stats 1234 --watch 5 > memory.jsonl\n";
+
+/* "1,234,567" */
+static const char *commas(int64_t v, char *buf, size_t len)
+{
+	char tmp[32];
+	int n = snprintf(tmp, sizeof tmp, "%lld", (long long)(v < 0 ? -v : v));
+	size_t o = 0;
+
+	if (v < 0 && o + 1 < len)
+		buf[o++] = '-';
+	for (int i = 0; i < n && o + 1 < len; i++) {
+		buf[o++] = tmp[i];
+		if ((n - i - 1) % 3 == 0 && i != n - 1 && o + 1 < len)
+			buf[o++] = ',';
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+static const char *num(int64_t v, char *buf, size_t len)
+{
+	if (v < 0) {
+		snprintf(buf, len, "n/a");
+		return buf;
+	}
+	return commas(v, buf, len);
+}
+
+static const char *mib(int64_t v, char *buf, size_t len)
+{
+	if (v < 0)
+		snprintf(buf, len, "n/a");
+	else
+		snprintf(buf, len, "%.1f MiB", (double)v / (1024.0 * 1024.0));
+	return buf;
+}
+
+static void print_unavailable(const cJSON *u)
+{
+	const cJSON *it;
+
+	if (!u || !u->child)
+		return;
+	printf("\nUnavailable on this build:\n");
+	cJSON_ArrayForEach(it, u)
+		printf("  %s: %s\n", it->string, cJSON_IsString(it) ? it->valuestring : "?");
+}
+
+static void print_text(const struct tc_alloc *a, const struct tc_alloc_walk *w, pid_t pid,
+		       const char *version, bool verbose)
+{
+	const struct tc_alloc_summary *s = &w->sum;
+	char b1[32], b2[32], b3[32], b4[32], b5[32];
+	cJSON *j;
+
+	printf("Process %d: Python %s\n", (int)pid, version);
+	if (verbose) {
+		printf("  pymalloc: %s\n", tc_alloc_how_pymalloc(a));
+		printf("  gc:       %s\n", tc_alloc_how_gc(a));
+	}
+	if (!w->why) {
+		printf("\npymalloc (pools of %u KiB, arenas of %u KiB)\n", s->pool_size / 1024,
+		       s->arena_size / 1024);
+		printf("class   size       pools   blocks in use     free blocks           bytes\n");
+		for (uint32_t i = 0; i < TC_OM_NCLASSES; i++) {
+			const struct tc_alloc_class *c = &w->cls[i];
+
+			if (!c->pools)
+				continue;
+			printf("%5u  %5u %11s %15s %15s %15s\n", i, c->size,
+			       commas((int64_t)c->pools, b1, sizeof b1),
+			       commas((int64_t)c->blocks_in_use, b2, sizeof b2),
+			       commas((int64_t)c->free_blocks, b3, sizeof b3),
+			       commas((int64_t)(c->blocks_in_use * c->size), b4, sizeof b4));
+		}
+		printf("\nArenas: allocated total %s, reclaimed %s, highwater %s, current %s (%s)\n",
+		       num(s->arenas_allocated_total, b1, sizeof b1),
+		       num(s->arenas_reclaimed, b2, sizeof b2), num(s->arenas_highwater, b3, sizeof b3),
+		       num(s->arenas_current, b4, sizeof b4), mib(s->arena_bytes, b5, sizeof b5));
+		printf("Blocks: %s allocated (sys.getallocatedblocks()), %s of them outside pools\n",
+		       num(w->allocated_blocks, b1, sizeof b1), num(s->raw_allocated_blocks, b2, sizeof b2));
+		printf("Bytes:  %s in use and %s free inside pools; %s unused pools\n",
+		       num(w->bytes_in_use, b1, sizeof b1), num(w->bytes_free, b2, sizeof b2),
+		       num(s->pools_unused, b3, sizeof b3));
+		if (s->arena_bytes > 0)
+			printf("Fragmentation: %.1f%% of the arenas' bytes hold no allocated block\n",
+			       100.0 * (1.0 - (double)w->bytes_in_use / (double)s->arena_bytes));
+		if (w->pools_invalid || w->arenas_vanished || s->arenas_invalid)
+			printf("(skipped while the target changed: %llu pool headers, %llu arenas)\n",
+			       (unsigned long long)w->pools_invalid,
+			       (unsigned long long)(w->arenas_vanished + s->arenas_invalid));
+	}
+	if (!s->why_gc && s->gc_enabled >= 0) {
+		printf("\nGC: %s, %s\n", s->gc_enabled ? "enabled" : "disabled",
+		       s->gc_collecting ? "collecting now" : "not collecting");
+		printf("gen       count   threshold   collections     collected   uncollectable\n");
+		for (int i = 0; i < 3; i++)
+			printf("%3d %11s %11s %13s %13s %15s\n", i,
+			       num(s->gen[i].count, b1, sizeof b1), num(s->gen[i].threshold, b2, sizeof b2),
+			       num(s->gen[i].collections, b3, sizeof b3),
+			       num(s->gen[i].collected, b4, sizeof b4),
+			       num(s->gen[i].uncollectable, b5, sizeof b5));
+	}
+	printf("\nProcess memory: RSS %s, anonymous %s\n", mib(s->rss_bytes, b1, sizeof b1),
+	       mib(s->rss_anon_bytes, b2, sizeof b2));
+	j = tc_alloc_json(a, NULL, w);
+	if (j)
+		print_unavailable(cJSON_GetObjectItemCaseSensitive(j, "unavailable"));
+	cJSON_Delete(j);
+}
+
+static int print_json(const struct tc_alloc *a, const struct tc_alloc_walk *w, double elapsed)
+{
+	cJSON *j = tc_alloc_json(a, NULL, w);
+	char *text;
+
+	if (!j)
+		return -TC_ENOMEM;
+	if (elapsed >= 0)
+		cJSON_AddNumberToObject(j, "time", elapsed);
+	text = cJSON_PrintUnformatted(j);
+	cJSON_Delete(j);
+	if (!text)
+		return -TC_ENOMEM;
+	puts(text);
+	free(text);
+	return 0;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int cmp_double(const void *x, const void *y)
+{
+	double a = *(const double *)x, b = *(const double *)y;
+
+	return a < b ? -1 : a > b;
+}
+
+/* Sorted timings T[0..N) -> {"n", "min", "median", "p90", "max"} in UNIT (1e6: us, 1e3: ms). */
+static cJSON *timing(double *t, size_t n, double unit)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	qsort(t, n, sizeof *t, cmp_double);
+	cJSON_AddNumberToObject(o, "n", (double)n);
+	cJSON_AddNumberToObject(o, "min", t[0] * unit);
+	cJSON_AddNumberToObject(o, "median", t[n / 2] * unit);
+	cJSON_AddNumberToObject(o, "p90", t[(n * 9) / 10] * unit);
+	cJSON_AddNumberToObject(o, "max", t[n - 1] * unit);
+	return o;
+}
+
+/* Hidden `--bench N`: N summaries, then N full walks, back to back; what each costs (wall
+ * time, syscalls) as one JSON object. bench/stats_bench.py drives it. */
+static int run_bench(struct tc_target *t, struct tc_alloc *a, struct tc_alloc_walk *w, long n)
+{
+	double *ts = calloc((size_t)n, sizeof *ts);
+	struct tc_remote_stats r0, r1;
+	struct tc_alloc_summary s;
+	cJSON *o = NULL, *sec;
+	char *text;
+	int err = 0;
+
+	if (!ts)
+		return -TC_ENOMEM;
+	o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "pid", (double)t->pid);
+	cJSON_AddStringToObject(o, "python", t->version);
+	tc_remote_get_stats(t->mem, &r0);
+	for (long i = 0; i < n && !err; i++) {
+		double t0 = now();
+
+		err = tc_alloc_summary(a, t->mem, &s);
+		ts[i] = now() - t0;
+	}
+	tc_remote_get_stats(t->mem, &r1);
+	if (err)
+		goto out;
+	sec = timing(ts, (size_t)n, 1e6);
+	cJSON_AddNumberToObject(sec, "syscalls", (double)(r1.syscalls - r0.syscalls) / (double)n);
+	cJSON_AddNumberToObject(sec, "bytes", (double)(r1.bytes - r0.bytes) / (double)n);
+	cJSON_AddItemToObject(o, "summary_us", sec);
+	r0 = r1;
+	for (long i = 0; i < n && !err; i++) {
+		double t0 = now();
+
+		err = tc_alloc_walk(a, t->mem, w);
+		ts[i] = now() - t0;
+	}
+	tc_remote_get_stats(t->mem, &r1);
+	if (err)
+		goto out;
+	sec = timing(ts, (size_t)n, 1e3);
+	cJSON_AddNumberToObject(sec, "syscalls", (double)(r1.syscalls - r0.syscalls) / (double)n);
+	cJSON_AddNumberToObject(sec, "reads", (double)(r1.reads - r0.reads) / (double)n);
+	cJSON_AddNumberToObject(sec, "bytes", (double)(r1.bytes - r0.bytes) / (double)n);
+	cJSON_AddItemToObject(o, "walk_ms", sec);
+	sec = cJSON_AddObjectToObject(o, "heap");
+	cJSON_AddNumberToObject(sec, "arenas", (double)w->sum.arenas_current);
+	cJSON_AddNumberToObject(sec, "arena_bytes", (double)w->sum.arena_bytes);
+	cJSON_AddNumberToObject(sec, "pools_read", (double)w->pools_read);
+	cJSON_AddNumberToObject(sec, "bytes_in_use", (double)w->bytes_in_use);
+	cJSON_AddNumberToObject(sec, "allocated_blocks", (double)w->allocated_blocks);
+	text = cJSON_PrintUnformatted(o);
+	if (!text) {
+		err = -TC_ENOMEM;
+		goto out;
+	}
+	puts(text);
+	free(text);
+out:
+	cJSON_Delete(o);
+	free(ts);
+	return err;
+}
 
 int tc_cmd_stats(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	return tc_usage_error("stats", "not implemented yet");
+	static const struct option opts[] = {
+		{"json", no_argument, NULL, 'j'},
+		{"watch", required_argument, NULL, 'w'},
+		{"walks", required_argument, NULL, 'W'}, /* hidden: N walks back to back, JSON Lines */
+		{"bench", required_argument, NULL, 'B'}, /* hidden: time N summaries and N walks */
+		{"verbose", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},
+		{0, 0, 0, 0},
+	};
+	bool json = false, verbose = false;
+	double watch = 0;
+	long walks = 0, bench = 0;
+	pid_t pid = 0;
+	int c;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "jw:vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json = true;
+			break;
+		case 'w':
+			if (tc_parse_duration(optarg, &watch) != 0 || !(watch > 0) || watch > 86400)
+				return tc_usage_error("stats", "bad --watch interval '%s' (seconds, e.g. 5 or 500ms)",
+						      optarg);
+			break;
+		case 'W': {
+			char *end;
+
+			errno = 0;
+			walks = strtol(optarg, &end, 10);
+			if (errno || *end || walks < 1 || walks > 1000000)
+				return tc_usage_error("stats", "--walks takes 1 to 1000000, not '%s'", optarg);
+			break;
+		}
+		case 'B': {
+			char *end;
+
+			errno = 0;
+			bench = strtol(optarg, &end, 10);
+			if (errno || *end || bench < 1 || bench > 1000000)
+				return tc_usage_error("stats", "--bench takes 1 to 1000000, not '%s'", optarg);
+			break;
+		}
+		case 'v':
+			verbose = true;
+			break;
+		case 'h':
+			tc_usage(stdout, "stats");
+			return TC_EXIT_OK;
+		case ':':
+			return tc_usage_error("stats", "option %s needs a value", argv[optind - 1]);
+		default:
+			return tc_usage_error("stats", "unknown option: %s", argv[optind - 1]);
+		}
+	}
+	int urc = tc_cli_one_pid("stats", argc, argv, optind, &pid);
+	if (urc)
+		return urc;
+	if (watch > 0 && walks)
+		return tc_usage_error("stats", "--watch and --walks exclude each other");
+
+	struct tc_target *t = NULL;
+	struct tc_alloc *a = NULL;
+	struct tc_alloc_walk *w = NULL;
+	volatile sig_atomic_t *stop = NULL;
+	int rc = tc_cli_attach(pid, &t);
+	int err;
+
+	if (rc)
+		return rc;
+	w = calloc(1, sizeof *w);
+	if (!w) {
+		rc = tc_cli_fail(-TC_ENOMEM, pid, "reading allocator statistics of");
+		goto out;
+	}
+	err = tc_alloc_open(t, &a);
+	if (err) {
+		rc = tc_cli_fail(err, pid, "locating the allocator of");
+		goto out;
+	}
+	if (verbose && (json || watch > 0 || walks))
+		fprintf(stderr, "%s: pymalloc: %s\n%s: gc: %s\n", tc_prog, tc_alloc_how_pymalloc(a),
+			tc_prog, tc_alloc_how_gc(a));
+
+	if (bench) {
+		err = run_bench(t, a, w, bench);
+		rc = err ? tc_cli_fail(err, pid, "reading allocator statistics of") : TC_EXIT_OK;
+		goto out;
+	}
+	if (watch <= 0 && !walks) {
+		err = tc_alloc_walk(a, t->mem, w);
+		if (err) {
+			rc = tc_cli_fail(err, pid, "reading allocator statistics of");
+			goto out;
+		}
+		if (json)
+			err = print_json(a, w, -1);
+		else
+			print_text(a, w, pid, t->version, verbose);
+		if (err) {
+			rc = tc_cli_fail(err, pid, "printing");
+			goto out;
+		}
+		rc = fflush(stdout) == 0 ? TC_EXIT_OK : TC_EXIT_RUNTIME;
+		goto out;
+	}
+
+	/* --watch N / --walks N: JSON Lines until Ctrl-C, N walks, or the target's exit */
+	stop = tc_cli_catch_stop();
+	double t0 = now(), next = t0;
+	long done = 0;
+
+	rc = TC_EXIT_OK;
+	while (!*stop && (!walks || done < walks)) {
+		err = tc_alloc_walk(a, t->mem, w);
+		if (err == -TC_ESRCH) {
+			fprintf(stderr, "%s: process %d exited after %.1f s; %ld records written\n",
+				tc_prog, (int)pid, now() - t0, done);
+			break;
+		}
+		if (err) {
+			rc = tc_cli_fail(err, pid, "reading allocator statistics of");
+			break;
+		}
+		err = print_json(a, w, now() - t0);
+		if (err || fflush(stdout) != 0) {
+			rc = TC_EXIT_RUNTIME;
+			break;
+		}
+		done++;
+		if (walks)
+			continue;
+		next += watch;
+		double d = next - now();
+
+		if (d < 0) {
+			next = now(); /* fell behind: no burst to catch up */
+			continue;
+		}
+		struct timespec ts = {(time_t)d, (long)((d - floor(d)) * 1e9)};
+
+		nanosleep(&ts, NULL); /* Ctrl-C interrupts it */
+	}
+out:
+	free(w);
+	tc_alloc_free(a);
+	tc_target_free(t);
+	return rc;
 }
