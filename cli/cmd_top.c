@@ -121,6 +121,7 @@ int tc_cmd_top(int argc, char **argv)
 		{0, 0, 0, 0},
 	};
 	struct top_run r;
+	struct tc_top_memsrc *memsrc = NULL;
 	memset(&r, 0, sizeof r);
 	r.so = (struct tc_sampler_opts){.rate_hz = 100, .mode = TC_MODE_WALL};
 	double interval = 1.0;
@@ -210,6 +211,10 @@ int tc_cmd_top(int argc, char **argv)
 	 * time once per refresh instead */
 	r.so.want_gil = true;
 
+	/* the allocator reader locates its structures through r.t->mem: before the sampling
+	 * thread owns it; afterwards it reads through a reader of its own */
+	memsrc = tc_top_memsrc_open(r.t);
+
 	/* the sampling thread starts with these signals blocked, so they reach the UI */
 	sigset_t block, old;
 	sigemptyset(&block);
@@ -233,7 +238,7 @@ int tc_cmd_top(int argc, char **argv)
 	setlocale(LC_CTYPE, "");
 	struct tc_top_view_cfg cfg = {.pid = pid, .command = cmdline, .version = r.t->version,
 				      .mode = mode, .rate_hz = r.so.rate_hz, .interval = interval,
-				      .main_only = r.so.main_only, .stop = stop};
+				      .main_only = r.so.main_only, .stop = stop, .mem = memsrc};
 	enum tc_top_end end = tc_top_view_run(&r.sh, &cfg);
 
 	*stop = 1;
@@ -272,6 +277,7 @@ out:
 	hup_flag = NULL;
 	tc_top_model_free(r.sh.model);
 	tc_profile_free(r.p);
+	tc_top_memsrc_free(memsrc);
 	tc_target_free(r.t);
 	return rc;
 }

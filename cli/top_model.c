@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include "cli/top_model.h"
+
+#include "daemon/alloc.h"
 #include "tc/common.h"
 
 #define MAX_EXT_IDS (1u << 20) /* frame ids past this count as "[other]" (4 MiB map) */
@@ -877,9 +879,80 @@ int tc_top_thread_cpu_time(pid_t pid, pid_t tid, double *seconds)
 
 /* ---- memory ---- */
 
-int tc_top_memory_poll(pid_t pid, double now, struct tc_top_memory *out)
+struct tc_top_memsrc {
+	struct tc_alloc *a;
+	struct tc_remote *mem;   /* this thread's own */
+	int64_t last_collections; /* summed over generations at the previous poll, -1 none */
+	double last_time;
+	uint32_t ticks, collecting; /* since the previous poll */
+	struct tc_alloc_walk w;
+};
+
+struct tc_top_memsrc *tc_top_memsrc_open(struct tc_target *t)
 {
-	(void)now; /* for rates (GC collections per second) once the allocator reader lands */
+	struct tc_top_memsrc *src = calloc(1, sizeof *src);
+	if (!src)
+		return NULL;
+	src->last_collections = -1;
+	if (tc_alloc_open(t, &src->a) != 0 || tc_remote_open(t->pid, &src->mem) != 0) {
+		tc_top_memsrc_free(src);
+		return NULL;
+	}
+	return src;
+}
+
+void tc_top_memsrc_free(struct tc_top_memsrc *src)
+{
+	if (!src)
+		return;
+	tc_alloc_free(src->a);
+	tc_remote_free(src->mem);
+	free(src);
+}
+
+static void note_gc(struct tc_top_memsrc *src, const struct tc_alloc_summary *s)
+{
+	if (s->gc_collecting < 0)
+		return;
+	src->ticks++;
+	src->collecting += s->gc_collecting == 1;
+}
+
+void tc_top_memory_tick(struct tc_top_memsrc *src)
+{
+	struct tc_alloc_summary s;
+	if (src && tc_alloc_summary(src->a, src->mem, &s) == 0)
+		note_gc(src, &s);
+}
+
+/* pymalloc and GC figures from a full walk. */
+static void poll_alloc(struct tc_top_memsrc *src, double now, struct tc_top_memory *out)
+{
+	struct tc_alloc_walk *w = &src->w;
+	if (tc_alloc_walk(src->a, src->mem, w) != 0)
+		return;
+	note_gc(src, &w->sum);
+	if (!w->why && w->bytes_in_use >= 0)
+		out->pymalloc_bytes = w->bytes_in_use;
+	if (!w->sum.why_pymalloc)
+		out->arenas = w->sum.arenas_current;
+	if (!w->sum.why_gc) {
+		int64_t c = 0;
+		for (int g = 0; g < 3; g++)
+			c += w->sum.gen[g].collections >= 0 ? w->sum.gen[g].collections : 0;
+		if (src->last_collections >= 0 && now > src->last_time && c >= src->last_collections)
+			out->gc_per_sec = (double)(c - src->last_collections) / (now - src->last_time);
+		src->last_collections = c;
+		src->last_time = now;
+	}
+	if (src->ticks)
+		out->gc_running = (double)src->collecting / src->ticks;
+	src->ticks = src->collecting = 0;
+}
+
+int tc_top_memory_poll(struct tc_top_memsrc *src, pid_t pid, double now,
+		       struct tc_top_memory *out)
+{
 	out->rss = out->rss_anon = out->pymalloc_bytes = out->arenas = -1;
 	out->gc_per_sec = out->gc_running = -1;
 	char path[64];
@@ -897,7 +970,7 @@ int tc_top_memory_poll(pid_t pid, double now, struct tc_top_memory *out)
 		page = 4096;
 	out->rss = (int64_t)(resident * (unsigned long long)page);
 	out->rss_anon = resident >= shared ? (int64_t)((resident - shared) * (unsigned long long)page) : -1;
-	/* TODO(alloc): pymalloc bytes in use, arenas, GC collections/s and the GC running share
-	 * from daemon/alloc.h. */
+	if (src)
+		poll_alloc(src, now, out);
 	return 0;
 }

@@ -750,7 +750,7 @@ static int take(struct view *v, double now, bool poll_memory)
 	pthread_mutex_unlock(&v->sh->lock);
 	if (poll_memory) {
 		struct tc_top_memory m;
-		if (tc_top_memory_poll(v->cfg->pid, now, &m) == 0) {
+		if (tc_top_memory_poll(v->cfg->mem, v->cfg->pid, now, &m) == 0) {
 			v->mem = m;
 			if (m.rss >= 0) {
 				if (v->nhist == HIST) {
@@ -1041,6 +1041,8 @@ enum tc_top_end tc_top_view_run(struct tc_top_shared *sh, const struct tc_top_vi
 		}
 		timeout(wait);
 		int ch = getch();
+		if (!v.ended)
+			tc_top_memory_tick(v.cfg->mem);
 		if (ch == ERR)
 			continue;
 		if (ch == KEY_RESIZE) {

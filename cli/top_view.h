@@ -31,6 +31,7 @@ struct tc_top_view_cfg {
 	double interval;            /* initial refresh interval, seconds */
 	bool main_only;
 	volatile sig_atomic_t *stop; /* set by SIGINT/SIGTERM/SIGHUP; also set by 'q' */
+	struct tc_top_memsrc *mem;  /* allocator reader for the memory line, or NULL */
 };
 
 enum tc_top_end {

@@ -611,14 +611,14 @@ END_TEST
 START_TEST(test_memory_poll)
 {
 	struct tc_top_memory mem;
-	ck_assert_int_eq(tc_top_memory_poll(getpid(), 1.0, &mem), 0);
+	ck_assert_int_eq(tc_top_memory_poll(NULL, getpid(), 1.0, &mem), 0);
 	ck_assert_int_gt(mem.rss, 0);
 	ck_assert_int_ge(mem.rss_anon, 0);
 	ck_assert_int_le(mem.rss_anon, mem.rss);
 	ck_assert_int_eq(mem.pymalloc_bytes, -1);
 	ck_assert_int_eq(mem.arenas, -1);
 	ck_assert(mem.gc_per_sec < 0 && mem.gc_running < 0);
-	ck_assert_int_eq(tc_top_memory_poll(0x3fffffff, 1.0, &mem), -TC_ESRCH);
+	ck_assert_int_eq(tc_top_memory_poll(NULL, 0x3fffffff, 1.0, &mem), -TC_ESRCH);
 	ck_assert_int_eq(mem.rss, -1);
 }
 END_TEST
