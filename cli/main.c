@@ -53,6 +53,7 @@ static const char usage_dump[] =
 static const char usage_attach[] =
 	"usage: tachyon-c attach PID [-r RATE] [-d SECONDS] [-o FILE] [-f FORMAT]\n"
 	"                            [--threads all|main] [--mode wall|cpu|gil]\n"
+	"                            [--alloc-log FILE]\n"
 	"\n"
 	"Sample the target's stacks until SECONDS elapse, Ctrl-C / SIGTERM, or the target exits;\n"
 	"then write the profile (always a complete file: written to a temporary name, then\n"
@@ -68,6 +69,8 @@ static const char usage_attach[] =
 	"      --threads WHICH  all (default) or main\n"
 	"      --mode MODE      wall (default): every thread; cpu: threads on a CPU;\n"
 	"                       gil: the thread holding the GIL\n"
+	"      --alloc-log FILE also write the allocator summary (pymalloc arenas and pools,\n"
+	"                       GC, RSS) to FILE, one JSON line per second\n"
 	"\n"
 	"EXAMPLES\n"
 	"  tachyon-c attach 1234 -d 30 -o profile.txt && flamegraph.pl profile.txt > fg.svg\n"
