@@ -17,6 +17,7 @@
 #include "cli/top_model.h"
 
 #include "daemon/alloc.h"
+#include "reader/proc.h"
 #include "tc/common.h"
 
 #define MAX_EXT_IDS (1u << 20) /* frame ids past this count as "[other]" (4 MiB map) */
@@ -955,21 +956,15 @@ int tc_top_memory_poll(struct tc_top_memsrc *src, pid_t pid, double now,
 {
 	out->rss = out->rss_anon = out->pymalloc_bytes = out->arenas = -1;
 	out->gc_per_sec = out->gc_running = -1;
-	char path[64];
-	snprintf(path, sizeof path, "/proc/%d/statm", (int)pid);
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return errno == ENOENT || errno == ESRCH ? -TC_ESRCH : -TC_EIO;
-	unsigned long long size, resident, shared;
-	int n = fscanf(f, "%llu %llu %llu", &size, &resident, &shared);
-	fclose(f);
-	if (n != 3)
-		return -TC_ESRCH; /* an exiting process shows an empty file */
-	long page = sysconf(_SC_PAGESIZE);
-	if (page <= 0)
-		page = 4096;
-	out->rss = (int64_t)(resident * (unsigned long long)page);
-	out->rss_anon = resident >= shared ? (int64_t)((resident - shared) * (unsigned long long)page) : -1;
+	int fd = tc_proc_open_statm(pid);
+	if (fd < 0)
+		return fd == -TC_ESRCH ? fd : -TC_EIO;
+	int err = tc_proc_statm(fd, &out->rss, &out->rss_anon);
+	close(fd);
+	if (err) {
+		out->rss = out->rss_anon = -1;
+		return err == -TC_ESRCH ? err : -TC_EIO;
+	}
 	if (src)
 		poll_alloc(src, now, out);
 	return 0;

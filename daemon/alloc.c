@@ -377,7 +377,6 @@ int tc_alloc_open(struct tc_target *t, struct tc_alloc **out)
 	struct tc_elf *e = NULL;
 	int64_t bias = 0;
 	uint64_t interp = 0;
-	char path[64];
 	int err;
 
 	if (!t || !out)
@@ -447,8 +446,9 @@ int tc_alloc_open(struct tc_target *t, struct tc_alloc **out)
 	if (!a->have_gc)
 		a->why_gc = "GC state not found where this version keeps it (validation failed)";
 proc:
-	snprintf(path, sizeof path, "/proc/%d/statm", (int)t->pid);
-	a->statm_fd = open(path, O_RDONLY | O_CLOEXEC);
+	a->statm_fd = tc_proc_open_statm(t->pid);
+	if (a->statm_fd < 0)
+		a->statm_fd = -1;
 	*out = a;
 	a = NULL;
 	err = 0;
@@ -464,7 +464,6 @@ int tc_alloc_open_addrs(pid_t pid, const struct tc_alloc_layout *l,
 			struct tc_alloc **out)
 {
 	struct tc_alloc *a;
-	char path[64];
 
 	if (!l || !ad || !out)
 		return -TC_EINVAL;
@@ -496,8 +495,9 @@ int tc_alloc_open_addrs(pid_t pid, const struct tc_alloc_layout *l,
 	a->why_gc = a->have_gc ? NULL : "GC state not located";
 	snprintf(a->how_gc, sizeof a->how_gc, "given address");
 	if (pid > 0) {
-		snprintf(path, sizeof path, "/proc/%d/statm", (int)pid);
-		a->statm_fd = open(path, O_RDONLY | O_CLOEXEC);
+		a->statm_fd = tc_proc_open_statm(pid);
+		if (a->statm_fd < 0)
+			a->statm_fd = -1;
 	}
 	*out = a;
 	return 0;
@@ -529,29 +529,13 @@ const char *tc_alloc_how_gc(const struct tc_alloc *a)
 
 /* ---- reading --------------------------------------------------------------------------- */
 
-/* RSS and anonymous RSS from statm: resident = file + shmem + anon pages, shared = file +
- * shmem pages, so anon = resident - shared. */
+/* RSS and anonymous RSS (reader/proc.c). */
 static void read_statm(const struct tc_alloc *a, struct tc_alloc_summary *s)
 {
-	char buf[256];
-	unsigned long long size, resident, shared;
-	ssize_t k;
-
 	s->rss_bytes = s->rss_anon_bytes = -1;
 	s->why_process = "/proc/PID/statm not readable";
-	if (a->statm_fd < 0)
-		return;
-	do
-		k = pread(a->statm_fd, buf, sizeof buf - 1, 0);
-	while (k < 0 && errno == EINTR);
-	if (k <= 0)
-		return;
-	buf[k] = '\0';
-	if (sscanf(buf, "%llu %llu %llu", &size, &resident, &shared) != 3 || shared > resident)
-		return;
-	s->rss_bytes = (int64_t)(resident * (unsigned long long)a->page_size);
-	s->rss_anon_bytes = (int64_t)((resident - shared) * (unsigned long long)a->page_size);
-	s->why_process = NULL;
+	if (a->statm_fd >= 0 && tc_proc_statm(a->statm_fd, &s->rss_bytes, &s->rss_anon_bytes) == 0)
+		s->why_process = NULL;
 }
 
 static void summary_blank(const struct tc_alloc *a, struct tc_alloc_summary *s)

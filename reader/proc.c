@@ -219,3 +219,35 @@ int tc_proc_cmdline(pid_t pid, char *out, size_t len)
 	out[got] = '\0';
 	return 0;
 }
+
+int tc_proc_open_statm(pid_t pid)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/statm", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	return fd >= 0 ? fd : tc_proc_errno(errno);
+}
+
+int tc_proc_statm(int fd, int64_t *rss, int64_t *anon)
+{
+	char buf[256];
+	unsigned long long size, resident, shared;
+	ssize_t k;
+
+	do
+		k = pread(fd, buf, sizeof buf - 1, 0);
+	while (k < 0 && errno == EINTR);
+	if (k < 0)
+		return tc_proc_errno(errno);
+	buf[k] = '\0';
+	if (sscanf(buf, "%llu %llu %llu", &size, &resident, &shared) != 3)
+		return -TC_ESRCH;
+	if (shared > resident)
+		return -TC_EIO;
+	long page = sysconf(_SC_PAGESIZE);
+	if (page <= 0)
+		page = 4096;
+	*rss = (int64_t)(resident * (unsigned long long)page);
+	*anon = (int64_t)((resident - shared) * (unsigned long long)page);
+	return 0;
+}

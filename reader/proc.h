@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "tc/common.h"
@@ -34,5 +35,14 @@ int tc_proc_thread_state(pid_t pid, pid_t tid);
 /* Command line of PID with NULs replaced by spaces, into OUT (at most LEN bytes incl. NUL,
  * truncated). Returns 0 or -TC_ESRCH. */
 int tc_proc_cmdline(pid_t pid, char *out, size_t len);
+
+/* Resident and anonymous resident bytes of the process whose /proc/PID/statm is open as FD
+ * (read with pread, so one descriptor serves every call): resident = file + shmem + anon
+ * pages, shared = file + shmem pages, so anon = resident - shared. Returns 0, or -TC_ESRCH
+ * (an exiting process shows an empty file) / -TC_EIO. */
+int tc_proc_statm(int fd, int64_t *rss, int64_t *anon);
+
+/* Open /proc/PID/statm read-only; returns the descriptor or a negative TC_E* code. */
+int tc_proc_open_statm(pid_t pid);
 
 #endif

@@ -205,6 +205,7 @@ def test_stats_1000_walks_of_allocating_target(interp, procs):
     lines = r.stdout.splitlines()
     assert len(lines) == 1000
     seen_current = set()
+    invalid_share = []
     last_time = -1
     for n, line in enumerate(lines):
         doc = json.loads(line)
@@ -213,8 +214,12 @@ def test_stats_1000_walks_of_allocating_target(interp, procs):
         last_time = doc["time"]
         seen_current.add(doc["pymalloc"]["arenas"]["current"])
         walk = doc["pymalloc"]["walk"]
-        # skipped headers are a few torn reads, never a systematic misreading
-        assert walk["pools_invalid"] <= max(8, walk["pools_read"] // 100), (n, walk)
+        invalid_share.append(walk["pools_invalid"] / max(1, walk["pools_read"]))
+        assert invalid_share[-1] <= 0.25, (n, walk)
+    # skipped headers are torn reads (how many depends on how the two processes happen to be
+    # scheduled), never a systematic misreading, which would skip most headers of most walks
+    invalid_share.sort()
+    assert invalid_share[len(invalid_share) // 2] <= 0.01, invalid_share[-10:]
     # the heap grew and shrank under the walks
     assert len(seen_current) > 1, seen_current
     assert target.finish() == 0, target.stderr()
