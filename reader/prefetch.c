@@ -231,26 +231,18 @@ hit:
 	return p->buf + r->off + (addr - r->addr);
 }
 
-static const uint8_t *in_around(struct tc_prefetch *p, tc_raddr addr, tc_raddr end)
+/* The page read around a miss that holds [ADDR, END) (counted as a use), or NULL. */
+static const struct around *in_around(struct tc_prefetch *p, tc_raddr addr, tc_raddr end)
 {
 	for (size_t k = 0; k < p->naro; k++) {
-		struct around *a = &p->aro[k];
+		const struct around *a = &p->aro[k];
 		if (addr >= a->addr && end <= a->addr + a->len) {
 			p->st.hits++;
 			learn(p, addr, end);
-			return a->buf + (addr - a->addr);
+			return a;
 		}
 	}
 	return NULL;
-}
-
-const void *tc_prefetch_peek(struct tc_prefetch *p, tc_raddr addr, size_t len)
-{
-	tc_raddr end = addr + len;
-	if (end < addr)
-		return NULL;
-	const uint8_t *b = in_batch(p, addr, end);
-	return b ? b : in_around(p, addr, end);
 }
 
 const uint8_t *tc_prefetch_window(struct tc_prefetch *p, tc_raddr addr, size_t len,
@@ -266,17 +258,12 @@ const uint8_t *tc_prefetch_window(struct tc_prefetch *p, tc_raddr addr, size_t l
 		*hi = r->addr + r->len;
 		return b;
 	}
-	for (size_t k = 0; k < p->naro; k++) {
-		struct around *a = &p->aro[k];
-		if (addr >= a->addr && end <= a->addr + a->len) {
-			p->st.hits++;
-			learn(p, addr, end);
-			*lo = a->addr;
-			*hi = a->addr + a->len;
-			return a->buf + (addr - a->addr);
-		}
-	}
-	return NULL;
+	const struct around *a = in_around(p, addr, end);
+	if (!a)
+		return NULL;
+	*lo = a->addr;
+	*hi = a->addr + a->len;
+	return a->buf + (addr - a->addr);
 }
 
 void tc_prefetch_mark(struct tc_prefetch *p, tc_raddr lo, tc_raddr hi, uint64_t reads)
@@ -302,8 +289,11 @@ int tc_prefetch_read(struct tc_prefetch *p, tc_raddr addr, void *buf, size_t len
 	if (end < addr)
 		return -TC_EFAULT;
 	const uint8_t *b = in_batch(p, addr, end);
-	if (!b)
-		b = in_around(p, addr, end);
+	if (!b) {
+		const struct around *a = in_around(p, addr, end);
+		if (a)
+			b = a->buf + (addr - a->addr);
+	}
 	if (b) {
 		memcpy(buf, b, len);
 		return 0;

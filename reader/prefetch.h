@@ -43,13 +43,10 @@ int tc_prefetch_read(struct tc_prefetch *p, tc_raddr addr, void *buf, size_t len
 
 /* A pointer to LEN bytes at ADDR inside this walk's batch (or a page read around a miss),
  * valid until tc_prefetch_end; NULL when they are not all there (then use tc_prefetch_read).
- * Counts as a use of those bytes, like a read. Saves the copy for callers that only look. */
-const void *tc_prefetch_peek(struct tc_prefetch *p, tc_raddr addr, size_t len);
-
-/* Like tc_prefetch_peek, and also the whole stretch of fetched bytes around ADDR:
- * [*LO, *HI) starts at the returned pointer minus (ADDR - *LO). A caller walking nearby
- * addresses (a frame chain) reads them straight from that window, then reports the part it
- * used with tc_prefetch_mark. NULL when ADDR is not fetched. */
+ * Counts as a use of those bytes, like a read. Also gives the whole stretch of fetched bytes
+ * around ADDR: [*LO, *HI), starting at the returned pointer minus (ADDR - *LO). A caller
+ * walking nearby addresses (a frame chain) reads them straight from that window, then reports
+ * the part it used, and how many reads that saved, with tc_prefetch_mark. */
 const uint8_t *tc_prefetch_window(struct tc_prefetch *p, tc_raddr addr, size_t len,
 				  tc_raddr *lo, tc_raddr *hi);
 void tc_prefetch_mark(struct tc_prefetch *p, tc_raddr lo, tc_raddr hi, uint64_t reads);

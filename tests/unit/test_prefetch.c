@@ -128,6 +128,44 @@ START_TEST(test_merge_and_shrink)
 }
 END_TEST
 
+/* a window onto the batch: bytes in place, its bounds, and the marked part is learned */
+START_TEST(test_window)
+{
+	struct tc_remote *r = open_image();
+	struct tc_prefetch *p;
+	struct tc_prefetch_stats st0, st1;
+	uint8_t buf[64];
+	tc_raddr lo, hi;
+	ck_assert_int_eq(tc_prefetch_new(r, 0, 0, &p), 0);
+	tc_prefetch_begin(p);
+	ck_assert_int_eq(tc_prefetch_read(p, A + 1000, buf, 64), 0);
+	ck_assert_int_eq(tc_prefetch_read(p, A + 3000, buf, 64), 0);
+	tc_prefetch_end(p);
+	tc_prefetch_begin(p); /* batch: A+1000 .. A+3064 */
+	ck_assert_ptr_null(tc_prefetch_window(p, B, 8, &lo, &hi));
+	const uint8_t *w = tc_prefetch_window(p, A + 1000, 64, &lo, &hi);
+	ck_assert_ptr_nonnull(w);
+	ck_assert_uint_eq(lo, A + 1000);
+	ck_assert_uint_eq(hi, A + 3064);
+	ck_assert_mem_eq(w, mem_a + 1000, 64);
+	ck_assert_mem_eq(w + 2000, mem_a + 3000, 64); /* the rest of the window, in place */
+	/* only 1000..1064 and 2000..2064 were used (marked): the far end decays away */
+	tc_prefetch_mark(p, A + 2000, A + 2064, 1);
+	for (int k = 0; k < 40; k++) {
+		tc_prefetch_end(p);
+		tc_prefetch_get_stats(p, &st0);
+		tc_prefetch_begin(p);
+		tc_prefetch_get_stats(p, &st1);
+		ck_assert_ptr_nonnull(tc_prefetch_window(p, A + 1000, 64, &lo, &hi));
+		tc_prefetch_mark(p, A + 2000, A + 2064, 1);
+	}
+	ck_assert_uint_eq(st1.batch_bytes - st0.batch_bytes, 1064);
+	tc_prefetch_end(p);
+	tc_prefetch_free(p);
+	tc_remote_free(r);
+}
+END_TEST
+
 /* the byte bound holds whatever a walk reads */
 START_TEST(test_bounded)
 {
@@ -209,6 +247,7 @@ int main(void)
 	tcase_add_test(tc, test_never_stale);
 	tcase_add_test(tc, test_merge_and_shrink);
 	tcase_add_test(tc, test_bounded);
+	tcase_add_test(tc, test_window);
 	tcase_add_test(tc, test_fault_not_learned);
 	tcase_add_test(tc, test_hole_not_bridged);
 	suite_add_tcase(s, tc);
