@@ -412,7 +412,7 @@ static int unwind(struct tc_target *t, struct tc_code_cache *cc, struct tc_snaps
 		}
 		/* 3.14+: code objects were freed since the last walk: an address in the code
 		 * cache may hold another code object now */
-		if (!err && idx == 0 && l->interp.code_generation > 0) {
+		if (!err && idx == 0 && l->interp.code_generation >= 0) {
 			uint64_t gen = 0;
 			err = rd(t, interp + (tc_raddr)l->interp.code_generation, &gen, 8);
 			if (!err && gen != t->code_gen) {

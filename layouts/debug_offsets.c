@@ -138,7 +138,7 @@ int tc_layout_from_debug_offsets(const uint8_t *buf, size_t len, bool debug,
 	if (f->is_threads_main >= 0)
 		F(l.interp.threads_main, f->is_threads_main);
 	F(l.interp.gil_ptr, f->is_ceval_gil);
-	l.interp.code_generation = 0;
+	l.interp.code_generation = -1;
 	if (f->is_code_generation >= 0)
 		F(l.interp.code_generation, f->is_code_generation);
 	int32_t gil_state, gil_locked, gil_holder;
@@ -224,10 +224,10 @@ int tc_layout_from_debug_offsets(const uint8_t *buf, size_t len, bool debug,
 	l.gil.locked = gil_locked - gil_state;
 	l.gil.last_holder = gil_holder - gil_state;
 
-	if (l.interp.code_generation < 0 || l.interp.code_generation > (1 << 20))
+	if (l.interp.code_generation < -1 || l.interp.code_generation > (1 << 20))
 		return -TC_EINVAL;
 	const int32_t is[] = {l.interp.next, l.interp.threads_head, l.interp.threads_main,
-			      l.interp.gil_ptr, l.interp.code_generation ? l.interp.code_generation : -1};
+			      l.interp.gil_ptr, l.interp.code_generation};
 	l.interp.size = cover(is, TC_ARRAY_LEN(is));
 	const int32_t ts[] = {l.tstate.next, l.tstate.interp, l.tstate.current_frame,
 			      l.tstate.thread_id, l.tstate.native_thread_id, l.tstate.holds_gil};

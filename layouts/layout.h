@@ -49,8 +49,7 @@ struct tc_layout {
 		int32_t threads_head;
 		int32_t threads_main;  /* PyThreadState * of the main thread (3.14+), else -1 */
 		int32_t gil_ptr;       /* interp->ceval.gil: struct _gil_runtime_state * (3.12+), else -1 */
-		int32_t code_generation; /* uint64 _code_object_generation (3.14+); 0 = none (the
-					    field is never first, and tables before 3.14 omit it) */
+		int32_t code_generation; /* uint64 _code_object_generation (3.14+), else -1 */
 	} interp;
 
 	/* struct _gil_runtime_state, wherever it lives */

@@ -747,6 +747,7 @@ int tc_layout_from_table(uint32_t version_hex, bool debug, struct tc_layout *out
 		if (version_hex < k->first || version_hex > k->last || k->debug != debug)
 			continue;
 		*out = *k->layout;
+		out->interp.code_generation = -1; /* 3.14+ only: no table has it */
 		out->version_hex = version_hex;
 		out->debug = debug;
 		return 0;
