@@ -152,10 +152,14 @@ static int walk_iframes(struct tc_target *t, struct tc_code_cache *cc, tc_raddr 
 	int err;
 	tc_raddr last_code = 0;
 	const struct tc_code_info *last_ci = NULL;
+	/* 3.15+: the chain ends at the thread's embedded base frame (not a Python frame): stop
+	 * there rather than read it, which would cost a second page of the thread state */
+	tc_raddr base = l->tstate.base_frame >= 0 ? ts->tstate + (tc_raddr)l->tstate.base_frame : 0;
 
 	cycle_init(&cyc, frame);
-	while (frame) {
-		if (depth++ >= TC_MAX_DEPTH) {
+	while (frame && frame != base) {
+		/* frames are pointer-aligned: anything else is a pointer read mid-rewrite */
+		if (depth++ >= TC_MAX_DEPTH || (frame & 7)) {
 			ts->truncated = true;
 			break;
 		}
@@ -244,7 +248,7 @@ static int walk_frameobjs(struct tc_target *t, struct tc_code_cache *cc, tc_radd
 
 	cycle_init(&cyc, frame);
 	while (frame) {
-		if (depth++ >= TC_MAX_DEPTH) {
+		if (depth++ >= TC_MAX_DEPTH || (frame & 7)) {
 			ts->truncated = true;
 			break;
 		}
@@ -343,6 +347,11 @@ int tc_unwind(struct tc_target *t, struct tc_code_cache *cc, struct tc_snapshot 
 	if (err)
 		return err;
 	err = unwind(t, cc, s);
+	bool torn = err != 0;
+	for (size_t i = 0; i < s->nthreads && !torn; i++)
+		torn = s->threads[i].truncated;
+	if (torn)
+		tc_prefetch_discard_misses(t->pf);
 	tc_prefetch_end(t->pf);
 	return err;
 }

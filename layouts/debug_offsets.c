@@ -156,6 +156,10 @@ int tc_layout_from_debug_offsets(const uint8_t *buf, size_t len, bool debug,
 	l.tstate.holds_gil = -1;
 	if (f->ts_holds_gil >= 0)
 		F(l.tstate.holds_gil, f->ts_holds_gil);
+	/* 3.15: _PyThreadStateImpl starts with the PyThreadState (thread_state.size bytes) and
+	 * the base frame follows it (DWARF of 3.15.2d: offsetof base_frame = sizeof = 888). The
+	 * walk ends there without reading it: it is never a Python frame. */
+	l.tstate.base_frame = f->minor >= 15 ? ts_size : -1;
 	l.tstate.frame = -1;
 	l.tstate.cframe = -1;
 	l.cframe.current_frame = -1;

@@ -69,6 +69,8 @@ struct tc_layout {
 		int32_t thread_id;        /* unsigned long (pthread_t) */
 		int32_t native_thread_id; /* unsigned long, -1 before 3.11 */
 		int32_t holds_gil;        /* int (3.15+ where present), else -1 */
+		int32_t base_frame;       /* the embedded sentinel frame at the bottom of every
+					   * chain (3.15+: _PyThreadStateImpl.base_frame), else -1 */
 	} tstate;
 
 	/* _PyCFrame (3.11/3.12) */

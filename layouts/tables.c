@@ -748,6 +748,7 @@ int tc_layout_from_table(uint32_t version_hex, bool debug, struct tc_layout *out
 			continue;
 		*out = *k->layout;
 		out->interp.code_generation = -1; /* 3.14+ only: no table has it */
+		out->tstate.base_frame = -1;      /* 3.15+ only */
 		out->version_hex = version_hex;
 		out->debug = debug;
 		return 0;

@@ -6,11 +6,14 @@
  * touched parts and the misses are sorted and merged (neighbours closer than MERGE_GAP become
  * one range, up to MAX_SPAN bytes), which turns a thread's frame stack, read frame by frame,
  * into one range. Stacks breathe: a call-heavy thread is a few frames deeper in one sample
- * than in the next. So a range keeps most of its untouched margin (it decays by 1/16 per
- * walk) and a range not touched at all is still fetched for IDLE_TTL walks; and a miss reads
- * the whole page it falls on, which usually holds the next frames down the chain. Without
- * this, each frame beyond the last walk's depth cost a syscall of its own, and the longer walk
- * was more often torn by the target running on. */
+ * than in the next. So a range keeps everything any walk of its current window used (a window
+ * is WINDOW walks; at its end the range shrinks to what that window used), a range not touched
+ * at all is still fetched for IDLE_TTL walks, and a miss reads the whole page it falls on,
+ * which usually holds the next frames down the chain. A margin that decayed a little every
+ * walk it was not used cut the base frame of a thread off the batch whenever one walk ended
+ * early, and the next walk paid a syscall for it: about one walk in ten on a call-heavy 3.15
+ * target. Misses of a walk that turned out torn are not learned: they are often reads through
+ * a pointer that was being rewritten, and such a range would be fetched for nothing. */
 #include "reader/prefetch.h"
 
 #include <stdbool.h>
@@ -27,7 +30,7 @@
 #define HOLES_TTL 4096          /* walks before the hole list is forgotten */
 #define PAGE 4096u
 #define IDLE_TTL 16             /* walks an untouched range is still fetched */
-#define MARGIN_DECAY 16         /* an untouched margin loses 1/16 (+8 bytes) per walk */
+#define WINDOW TC_PREFETCH_WINDOW
 #define AROUND 16               /* pages read around misses per walk */
 
 struct range {
@@ -36,12 +39,16 @@ struct range {
 	size_t off;        /* into buf */
 	bool valid;        /* read in this walk's batch */
 	uint32_t idle;     /* walks since any of it was touched */
-	tc_raddr used_lo, used_hi; /* touched part, used_lo > used_hi when untouched */
+	uint32_t age;      /* walks in the current window */
+	tc_raddr used_lo, used_hi; /* touched in this walk; used_lo > used_hi when untouched */
+	tc_raddr seen_lo, seen_hi; /* touched in this window; seen_lo > seen_hi when untouched */
 };
 
+/* A range to fetch next walk: [lo, hi), and its window (see struct range). */
 struct span {
 	tc_raddr lo, hi;
-	uint32_t idle;
+	tc_raddr seen_lo, seen_hi;
+	uint32_t idle, age;
 };
 
 /* A page read around a miss, serving the rest of the walk (frames of a stack that grew past
@@ -203,7 +210,7 @@ static void learn(struct tc_prefetch *p, tc_raddr lo, tc_raddr hi)
 		p->learn = s;
 		p->caplearn = cap;
 	}
-	p->learn[p->nlearn++] = (struct span){lo, hi, 0};
+	p->learn[p->nlearn++] = (struct span){lo, hi, lo, hi, 0, 0};
 }
 
 /* The batch bytes for [ADDR, END), or NULL. */
@@ -328,29 +335,32 @@ static int cmp_span(const void *a, const void *b)
 	return x->lo < y->lo ? -1 : x->lo > y->lo;
 }
 
-/* How much of an untouched margin of GAP bytes goes away in one walk. */
-static tc_raddr shrink(tc_raddr gap)
-{
-	tc_raddr d = gap / MARGIN_DECAY + 8;
-	return d < gap ? d : gap;
-}
-
-/* What range R contributes to the next batch: the part this walk touched, widened by most
- * of the margin it had (the margin decays when the data moved away for good), or the whole
- * range while it has been idle for fewer than IDLE_TTL walks. */
+/* What range R contributes to the next batch: all of it while its window runs (a stack
+ * breathes within it), what its window used when the window ends, nothing once it has been
+ * idle for IDLE_TTL walks. */
 static bool carry(const struct range *r, struct span *out)
 {
+	tc_raddr slo = r->seen_lo, shi = r->seen_hi;
 	if (r->used_lo < r->used_hi) {
-		tc_raddr lo_gap = r->used_lo - r->addr, hi_gap = r->addr + r->len - r->used_hi;
-		tc_raddr lo = r->used_lo - (lo_gap - shrink(lo_gap));
-		tc_raddr hi = r->used_hi + (hi_gap - shrink(hi_gap));
-		*out = (struct span){lo, hi, 0};
+		if (r->used_lo < slo)
+			slo = r->used_lo;
+		if (r->used_hi > shi)
+			shi = r->used_hi;
+	} else if (r->idle + 1 >= IDLE_TTL) {
+		return false;
+	}
+	uint32_t idle = r->used_lo < r->used_hi ? 0 : r->idle + 1;
+	if (r->age + 1 < WINDOW || slo >= shi) {
+		*out = (struct span){r->addr, r->addr + r->len, slo, shi, idle, r->age + 1};
 		return true;
 	}
-	if (r->idle + 1 >= IDLE_TTL)
-		return false;
-	*out = (struct span){r->addr, r->addr + r->len, r->idle + 1};
+	*out = (struct span){slo, shi, UINT64_MAX, 0, idle, 0};
 	return true;
+}
+
+void tc_prefetch_discard_misses(struct tc_prefetch *p)
+{
+	p->nlearn = 0;
 }
 
 void tc_prefetch_end(struct tc_prefetch *p)
@@ -378,10 +388,17 @@ void tc_prefetch_end(struct tc_prefetch *p)
 		struct span s = p->learn[i];
 		if (n > 0 && s.lo <= m[n - 1].hi + MERGE_GAP && s.hi - m[n - 1].lo <= MAX_SPAN &&
 		    (s.lo <= m[n - 1].hi || !bridges_hole(p, m[n - 1].hi, s.lo))) {
-			if (s.hi > m[n - 1].hi)
-				m[n - 1].hi = s.hi;
-			if (s.idle < m[n - 1].idle)
-				m[n - 1].idle = s.idle;
+			struct span *d = &m[n - 1];
+			if (s.hi > d->hi)
+				d->hi = s.hi;
+			if (s.seen_lo < d->seen_lo)
+				d->seen_lo = s.seen_lo;
+			if (s.seen_hi > d->seen_hi)
+				d->seen_hi = s.seen_hi;
+			if (s.idle < d->idle)
+				d->idle = s.idle;
+			if (s.age > d->age)
+				d->age = s.age;
 		} else {
 			m[n++] = s;
 		}
@@ -407,7 +424,8 @@ void tc_prefetch_end(struct tc_prefetch *p)
 		if (bytes + len > p->max_bytes)
 			break;
 		p->v[k++] = (struct range){.addr = m[i].lo, .len = len, .off = bytes,
-					   .idle = m[i].idle};
+					   .idle = m[i].idle, .age = m[i].age,
+					   .seen_lo = m[i].seen_lo, .seen_hi = m[i].seen_hi};
 		bytes += len;
 	}
 	p->n = k;

@@ -27,6 +27,9 @@ struct tc_prefetch_stats {
 
 struct tc_prefetch;
 
+/* Walks in a range's window: at its end the range shrinks to what the window's walks used. */
+#define TC_PREFETCH_WINDOW 128
+
 /* A prefetcher over R (borrowed; must outlive it). At most MAX_RANGES ranges and MAX_BYTES
  * bytes are fetched per walk (0: 512 ranges, 4 MiB). Returns 0 or -TC_ENOMEM. */
 int tc_prefetch_new(struct tc_remote *r, size_t max_ranges, size_t max_bytes,
@@ -50,6 +53,10 @@ int tc_prefetch_read(struct tc_prefetch *p, tc_raddr addr, void *buf, size_t len
 const uint8_t *tc_prefetch_window(struct tc_prefetch *p, tc_raddr addr, size_t len,
 				  tc_raddr *lo, tc_raddr *hi);
 void tc_prefetch_mark(struct tc_prefetch *p, tc_raddr lo, tc_raddr hi, uint64_t reads);
+
+/* The walk turned out torn: do not learn its misses (reads through pointers that were being
+ * rewritten). Call before tc_prefetch_end. */
+void tc_prefetch_discard_misses(struct tc_prefetch *p);
 
 /* End a walk: the ranges it used become the next walk's batch. */
 void tc_prefetch_end(struct tc_prefetch *p);

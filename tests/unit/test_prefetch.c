@@ -79,9 +79,9 @@ START_TEST(test_never_stale)
 }
 END_TEST
 
-/* far apart ranges stay separate; a range read only in part shrinks to that part over a few
- * walks; a range not read at all is fetched for a while (the data may come back), then
- * dropped */
+/* far apart ranges stay separate; a range read only in part keeps its margin for the rest of
+ * its window, then shrinks to the part used; a range not read at all is fetched for a while
+ * (the data may come back), then dropped */
 START_TEST(test_merge_and_shrink)
 {
 	struct tc_remote *r = open_image();
@@ -104,7 +104,7 @@ START_TEST(test_merge_and_shrink)
 	ck_assert_uint_eq(st1.batch_bytes - st0.batch_bytes, 256);
 	/* from now on only 16 bytes of the first range are used */
 	uint64_t prev_bytes = 256;
-	for (int w = 0; w < 40; w++) {
+	for (int w = 0; w < 2 * TC_PREFETCH_WINDOW + 4; w++) {
 		ck_assert_int_eq(tc_prefetch_read(p, A + 32, buf, 16), 0);
 		ck_assert_mem_eq(buf, mem_a + 32, 16);
 		tc_prefetch_end(p);
@@ -117,10 +117,12 @@ START_TEST(test_merge_and_shrink)
 		prev_bytes = bytes;
 		if (w < 10)
 			ck_assert_uint_eq(ranges, 2); /* the idle range is still fetched */
-		if (w >= 20) {
+		if (w >= 20)
 			ck_assert_uint_eq(ranges, 1);
+		if (w >= 20 && w < TC_PREFETCH_WINDOW - 4)
+			ck_assert_uint_eq(bytes, 128); /* the window still runs */
+		if (w >= 2 * TC_PREFETCH_WINDOW)
 			ck_assert_uint_eq(bytes, 16);
-		}
 	}
 	tc_prefetch_end(p);
 	tc_prefetch_free(p);
@@ -149,9 +151,10 @@ START_TEST(test_window)
 	ck_assert_uint_eq(hi, A + 3064);
 	ck_assert_mem_eq(w, mem_a + 1000, 64);
 	ck_assert_mem_eq(w + 2000, mem_a + 3000, 64); /* the rest of the window, in place */
-	/* only 1000..1064 and 2000..2064 were used (marked): the far end decays away */
+	/* only 1000..1064 and 2000..2064 were used (marked): the far end goes when the window
+	 * ends */
 	tc_prefetch_mark(p, A + 2000, A + 2064, 1);
-	for (int k = 0; k < 40; k++) {
+	for (int k = 0; k < 2 * TC_PREFETCH_WINDOW + 2; k++) {
 		tc_prefetch_end(p);
 		tc_prefetch_get_stats(p, &st0);
 		tc_prefetch_begin(p);
@@ -160,6 +163,67 @@ START_TEST(test_window)
 		tc_prefetch_mark(p, A + 2000, A + 2064, 1);
 	}
 	ck_assert_uint_eq(st1.batch_bytes - st0.batch_bytes, 1064);
+	tc_prefetch_end(p);
+	tc_prefetch_free(p);
+	tc_remote_free(r);
+}
+END_TEST
+
+/* a field read by every other walk at the end of a range stays in the batch: no walk misses
+ * (a margin that shrank each walk it went unused cost every other walk a syscall) */
+START_TEST(test_alternating_tail)
+{
+	struct tc_remote *r = open_image();
+	struct tc_prefetch *p;
+	struct tc_prefetch_stats st0, st1;
+	uint8_t buf[64];
+	ck_assert_int_eq(tc_prefetch_new(r, 0, 0, &p), 0);
+	for (int w = 0; w < 2; w++) { /* warm-up: learn 0..256 and the tail 900..964 */
+		tc_prefetch_begin(p);
+		tc_prefetch_read(p, A + 0, buf, 64);
+		tc_prefetch_read(p, A + 192, buf, 64);
+		tc_prefetch_read(p, A + 900, buf, 64);
+		tc_prefetch_end(p);
+	}
+	tc_prefetch_get_stats(p, &st0);
+	for (int w = 0; w < 4 * TC_PREFETCH_WINDOW; w++) {
+		tc_prefetch_begin(p);
+		ck_assert_int_eq(tc_prefetch_read(p, A + 0, buf, 64), 0);
+		ck_assert_int_eq(tc_prefetch_read(p, A + 192, buf, 64), 0);
+		if (w % 2) {
+			ck_assert_int_eq(tc_prefetch_read(p, A + 900, buf, 64), 0);
+			ck_assert_mem_eq(buf, mem_a + 900, 64);
+		}
+		tc_prefetch_end(p);
+	}
+	tc_prefetch_get_stats(p, &st1);
+	ck_assert_uint_eq(st1.misses - st0.misses, 0);
+	tc_prefetch_free(p);
+	tc_remote_free(r);
+}
+END_TEST
+
+/* misses of a walk found torn are not learned: the next batch does not fetch them */
+START_TEST(test_discard_misses)
+{
+	struct tc_remote *r = open_image();
+	struct tc_prefetch *p;
+	struct tc_prefetch_stats st0, st1;
+	uint8_t buf[64];
+	ck_assert_int_eq(tc_prefetch_new(r, 0, 0, &p), 0);
+	tc_prefetch_begin(p);
+	ck_assert_int_eq(tc_prefetch_read(p, A + 100, buf, 64), 0);
+	tc_prefetch_end(p);
+	tc_prefetch_begin(p); /* batch: A+100 */
+	ck_assert_int_eq(tc_prefetch_read(p, A + 100, buf, 64), 0);
+	ck_assert_int_eq(tc_prefetch_read(p, B + 64, buf, 64), 0); /* a miss ... */
+	tc_prefetch_discard_misses(p);                              /* ... of a torn walk */
+	tc_prefetch_end(p);
+	tc_prefetch_get_stats(p, &st0);
+	tc_prefetch_begin(p);
+	tc_prefetch_get_stats(p, &st1);
+	ck_assert_uint_eq(st1.batch_ranges - st0.batch_ranges, 1);
+	ck_assert_uint_eq(st1.batch_bytes - st0.batch_bytes, 64);
 	tc_prefetch_end(p);
 	tc_prefetch_free(p);
 	tc_remote_free(r);
@@ -246,6 +310,8 @@ int main(void)
 	tcase_add_test(tc, test_learns_and_batches);
 	tcase_add_test(tc, test_never_stale);
 	tcase_add_test(tc, test_merge_and_shrink);
+	tcase_add_test(tc, test_alternating_tail);
+	tcase_add_test(tc, test_discard_misses);
 	tcase_add_test(tc, test_bounded);
 	tcase_add_test(tc, test_window);
 	tcase_add_test(tc, test_fault_not_learned);

@@ -286,8 +286,9 @@ static struct img *img_new(const struct ver *v, size_t cap)
 		m->interp_alloc = max3(s->is_threads_head, s->is_threads_main,
 				       s->is_gil_locked > s->is_gil_holder ? s->is_gil_locked :
 									      s->is_gil_holder) + 16;
-		m->ts_alloc = (size_t)s->ts_size;
 		m->frame_alloc = (size_t)s->fr_size;
+		/* 3.15: _PyThreadStateImpl embeds the base frame right after the PyThreadState */
+		m->ts_alloc = (size_t)s->ts_size + (v->minor >= 15 ? m->frame_alloc : 0);
 		m->code_alloc = (size_t)s->co_size + 64;
 		m->tag = v->minor >= 14 ? 1 : 0;
 	} else {
@@ -862,6 +863,36 @@ START_TEST(test_code_generation)
 }
 END_TEST
 
+/* 3.15: every chain ends at the base frame embedded in the thread state; the walk stops there
+ * without reading it. Here it holds what would be a Python frame pointing at another one, so
+ * a walk that read it would report two more frames. */
+START_TEST(test_base_frame)
+{
+	const struct ver *v = &vers[_i == 0 ? 8 : 9]; /* 3.15, 3.15t */
+	struct img *m = img_new(v, SMALL);
+	tc_raddr work = img_code(m, &def_work), main_co = img_code(m, &def_main);
+	tc_raddr bottom = img_frame(m, main_co, 0, 6);
+	tc_raddr top = img_frame(m, work, bottom, 8);
+	tc_raddr decoy = img_frame(m, main_co, 0, 6);
+	tc_raddr ts = img_thread(m, IDENT1, PID, top);
+	tc_raddr base = ts + (tc_raddr)m->spec.ts_size;
+	img_set_prev(m, bottom, base);
+	put64(m, at(base, m->w.iframe.code), main_co | m->tag);
+	put64(m, at(base, m->w.iframe.previous), decoy);
+	put64(m, at(base, m->w.iframe.instr), main_co + (tc_raddr)m->w.code.code_adaptive + 6);
+	img_attach(m);
+	ck_assert_int_eq(m->t.layout.tstate.base_frame, m->spec.ts_size);
+
+	ck_assert_int_eq(img_walk(m), 0);
+	ck_assert_uint_eq(m->s.nthreads, 1);
+	ck_assert_uint_eq(m->s.threads[0].n, 2);
+	ck_assert(!m->s.threads[0].truncated);
+	ck_assert_uint_eq(m->s.frames[0].code, work);
+	ck_assert_uint_eq(m->s.frames[1].code, main_co);
+	img_free(m);
+}
+END_TEST
+
 /* The code cache is bounded with LRU eviction: full, it drops its least recently used half. */
 START_TEST(test_code_cache_lru)
 {
@@ -1185,6 +1216,7 @@ static Suite *unwind_suite(void)
 	tcase_add_loop_test(tc, test_tlbc, 0, 4);
 	tcase_add_loop_test(tc, test_strings, 0, NVERS);
 	tcase_add_loop_test(tc, test_code_generation, 0, 2);
+	tcase_add_loop_test(tc, test_base_frame, 0, 2);
 	tcase_add_test(tc, test_code_cache_lru);
 	tcase_add_loop_test(tc, test_instr_outside_code, 0, NVERS - 2);
 	tcase_add_loop_test(tc, test_frame_cycle, 0, NVERS);
