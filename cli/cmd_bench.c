@@ -78,6 +78,17 @@ static int print_json(pid_t pid, const struct tc_target *t, const struct tc_prof
 		num(c, "evicted_threads", (double)rep->fc.evicted);
 		num(c, "uncached_stacks", (double)rep->fc.uncached);
 	}
+	c = cJSON_AddObjectToObject(o, "chain_memo");
+	if (c) {
+		num(c, "taken", (double)rep->chain.taken);
+		num(c, "chased", (double)rep->chain.chased);
+		num(c, "taken_rate", ratio((double)rep->chain.taken,
+					   (double)(rep->chain.taken + rep->chain.chased)));
+		num(c, "threads", (double)rep->chain.threads);
+		num(c, "frames_held", (double)rep->chain.frames);
+		num(c, "capacity_frames", TC_CM_MAX_FRAMES);
+		num(c, "evicted_threads", (double)rep->chain.evicted);
+	}
 	c = cJSON_AddObjectToObject(o, "frame_memo");
 	if (c) {
 		num(c, "hits", (double)rep->frame_hits);

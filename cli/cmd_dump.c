@@ -197,9 +197,14 @@ int tc_cmd_dump(int argc, char **argv)
 		rc = tc_cli_fail(-TC_ENOMEM, pid, "reading");
 		goto out;
 	}
-	int err = 0;
 	/* --walks N: walk N times and print the last; from the second walk on, everything is
-	 * served from the prefetched batch (a check that the fast path sees the same stacks) */
+	 * served from the prefetched batch, and unchanged frames from the chain memo (a check
+	 * that the fast path sees the same stacks) */
+	if (walks > 1 && !(s.memo = tc_chain_memo_new())) {
+		rc = tc_cli_fail(-TC_ENOMEM, pid, "reading");
+		goto out;
+	}
+	int err = 0;
 	for (long w = 0; w < walks; w++) {
 		/* A busy thread can return from the frame being read (torn walk, or a stack
 		 * cut short): walk again; the next walk reads from the batch the previous one
@@ -230,6 +235,7 @@ int tc_cmd_dump(int argc, char **argv)
 	}
 	rc = fflush(stdout) == 0 ? TC_EXIT_OK : TC_EXIT_RUNTIME;
 out:
+	tc_chain_memo_free(s.memo);
 	tc_snapshot_free(&s);
 	tc_code_cache_free(cc);
 	tc_target_free(t);

@@ -383,7 +383,8 @@ int tc_sampler_run(struct tc_target *t, const struct tc_sampler_opts *o, struct 
 
 	r.cc = tc_code_cache_new(0);
 	r.fc = tc_frame_cache_new();
-	if (!r.cc || !r.fc || fmap_init(&r.fm, 4096) != 0) {
+	r.snap.memo = tc_chain_memo_new();
+	if (!r.cc || !r.fc || !r.snap.memo || fmap_init(&r.fm, 4096) != 0) {
 		err = -TC_ENOMEM;
 		goto out;
 	}
@@ -460,6 +461,7 @@ int tc_sampler_run(struct tc_target *t, const struct tc_sampler_opts *o, struct 
 		tc_code_cache_get_stats(r.cc, &rep->code);
 		if (r.fc)
 			tc_frame_cache_get_stats(r.fc, &rep->fc);
+		tc_chain_memo_get_stats(r.snap.memo, &rep->chain);
 		if (t->pc)
 			tc_page_cache_get_stats(t->pc, &rep->pages);
 		rep->frame_hits = r.frame_hits;
@@ -472,6 +474,7 @@ int tc_sampler_run(struct tc_target *t, const struct tc_sampler_opts *o, struct 
 			       (double)(ru1.ru_stime.tv_usec - ru0.ru_stime.tv_usec) * 1e-6;
 	}
 out:
+	tc_chain_memo_free(r.snap.memo);
 	tc_snapshot_free(&r.snap);
 	tc_code_cache_free(r.cc);
 	free(r.fm.v);

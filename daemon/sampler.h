@@ -25,6 +25,7 @@ struct tc_sampler_report {
 	struct tc_page_cache_stats pages; /* cold-path page cache (whole life of the target) */
 	struct tc_code_cache_stats code;  /* code-object cache */
 	struct tc_frame_cache_stats fc;   /* per-thread frame cache */
+	struct tc_cm_stats chain;         /* per-thread chain memo (walker) */
 	uint64_t frame_hits, frame_misses;/* (code, offset) -> frame id memo */
 	uint64_t frames;                  /* raw frames walked */
 	uint64_t retries;                 /* walks retried after a torn read */

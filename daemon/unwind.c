@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "daemon/chain_memo.h"
 #include "daemon/pthread_tid.h"
 
 /* Interpreters per runtime (subinterpreters). */
@@ -140,7 +141,64 @@ static bool fatal(int err)
 	return err == -TC_ESRCH || err == -TC_EPERM || err == -TC_ENOMEM;
 }
 
-/* 3.11+: _PyInterpreterFrame chain from FRAME. */
+/* LEN bytes at ADDR from this walk's batch through window W, or NULL (never a read). */
+static const uint8_t *win_peek(struct tc_target *t, struct win *w, tc_raddr addr, size_t len)
+{
+	if (w->base && addr >= w->lo && addr + len <= w->hi) {
+		if (addr < w->ulo)
+			w->ulo = addr;
+		if (addr + len > w->uhi)
+			w->uhi = addr + len;
+		w->reads++;
+		return w->base + (addr - w->lo);
+	}
+	win_flush(t, w);
+	tc_raddr lo, hi;
+	const uint8_t *p = tc_prefetch_window(t->pf, addr, len, &lo, &hi);
+	if (!p)
+		return NULL;
+	w->base = p - (addr - lo);
+	w->lo = lo;
+	w->hi = hi;
+	w->ulo = w->uhi = addr;
+	return p;
+}
+
+/* The fields of the frame in FB, as the chain memo keeps them. */
+static void frame_fields(const struct tc_layout *l, const uint8_t *fb, struct tc_cm_frame *e)
+{
+	e->prev = tc_get_u64(fb, (size_t)l->iframe.previous);
+	e->code = tc_get_u64(fb, (size_t)l->iframe.code);
+	e->instr = tc_get_u64(fb, (size_t)l->iframe.instr);
+	e->owner = tc_get_u8(fb, (size_t)l->iframe.owner);
+	e->tlbc = l->iframe.tlbc_index >= 0 ? tc_get_u32(fb, (size_t)l->iframe.tlbc_index) : 0;
+}
+
+/* How many frames of chain C, from the bottom up, read the same in this walk's batch. */
+static size_t memo_check(struct tc_target *t, const struct tc_cm_chain *c)
+{
+	const struct tc_layout *l = &t->layout;
+	const size_t o_prev = (size_t)l->iframe.previous, o_code = (size_t)l->iframe.code;
+	const size_t o_instr = (size_t)l->iframe.instr, o_owner = (size_t)l->iframe.owner;
+	const int32_t o_tlbc = l->iframe.tlbc_index;
+	struct win w = {0};
+	size_t k = 0;
+	/* field by field (a struct built on the stack and compared whole stalled on store
+	 * forwarding: most of this loop's time) */
+	for (; k < c->n; k++) {
+		const struct tc_cm_frame *e = &c->f[k];
+		const uint8_t *fb = win_peek(t, &w, e->addr, (size_t)l->iframe.size);
+		if (!fb || tc_get_u64(fb, o_prev) != e->prev || tc_get_u64(fb, o_code) != e->code ||
+		    tc_get_u64(fb, o_instr) != e->instr || tc_get_u8(fb, o_owner) != e->owner ||
+		    (o_tlbc >= 0 && tc_get_u32(fb, (size_t)o_tlbc) != e->tlbc))
+			break;
+	}
+	win_flush(t, &w);
+	return k;
+}
+
+/* 3.11+: _PyInterpreterFrame chain from FRAME. With a chain memo (S->memo, and a batch to
+ * check it against), the unchanged bottom of the chain is taken from it: see chain_memo.h. */
 static int walk_iframes(struct tc_target *t, struct tc_code_cache *cc, tc_raddr frame,
 			struct tc_snapshot *s, struct tc_thread_stack *ts)
 {
@@ -156,8 +214,20 @@ static int walk_iframes(struct tc_target *t, struct tc_code_cache *cc, tc_raddr 
 	 * there rather than read it, which would cost a second page of the thread state */
 	tc_raddr base = l->tstate.base_frame >= 0 ? ts->tstate + (tc_raddr)l->tstate.base_frame : 0;
 
+	/* The memo: frames [0, k) of C (bottom up) read unchanged; chased frames are recorded
+	 * from index k on, innermost first, and put in bottom-up order at the end. */
+	struct tc_cm_chain *c = s->memo && t->pf ? tc_chain_memo_thread(s->memo, ts->tstate) : NULL;
+	size_t k = c ? memo_check(t, c) : 0;
+	tc_raddr target = k ? c->f[k - 1].addr : 0;
+	size_t rec = k; /* next record slot */
+	bool reached = false;
+
 	cycle_init(&cyc, frame);
 	while (frame && frame != base) {
+		if (frame == target) {
+			reached = true;
+			break;
+		}
 		/* frames are pointer-aligned: anything else is a pointer read mid-rewrite */
 		if (depth++ >= TC_MAX_DEPTH || (frame & 7)) {
 			ts->truncated = true;
@@ -170,20 +240,23 @@ static int walk_iframes(struct tc_target *t, struct tc_code_cache *cc, tc_raddr 
 			ts->truncated = true;
 			break;
 		}
-		uint8_t owner = tc_get_u8(fb, (size_t)l->iframe.owner);
-		tc_raddr prev = tc_get_u64(fb, (size_t)l->iframe.previous);
-		tc_raddr code = tc_get_u64(fb, (size_t)l->iframe.code) & ~l->iframe.code_tag_mask;
+		struct tc_cm_frame e;
+		frame_fields(l, fb, &e);
+		e.addr = frame;
+		e.pushed = 0;
+		uint8_t owner = e.owner;
+		tc_raddr prev = e.prev;
+		tc_raddr code = e.code & ~l->iframe.code_tag_mask;
 		/* 3.12: frames owned by the C stack are shims; 3.14+: owned by the interpreter.
 		 * 3.14+: a frame whose executable is the NULL stackref is not (or no longer) a
 		 * Python frame; seen on 3.15 at the top of busy stacks. Python shows neither.
 		 * Before 3.14 a NULL code pointer is garbage and ends the stack below. */
 		bool null_ref = code == 0 && l->iframe.code_tag_mask != 0;
 		if (owner < l->iframe.owner_first_shim && !null_ref) {
-			tc_raddr instr = tc_get_u64(fb, (size_t)l->iframe.instr);
+			tc_raddr instr = e.instr;
 			/* Free-threaded 3.14+: a thread may run its own copy of the bytecode
 			 * (tlbc_index > 0); the offset is then not relative to co_code_adaptive. */
-			bool tlbc = l->iframe.tlbc_index >= 0 &&
-				    tc_get_u32(fb, (size_t)l->iframe.tlbc_index) != 0;
+			bool tlbc = l->iframe.tlbc_index >= 0 && e.tlbc != 0;
 			int64_t addr = (int64_t)(instr - (code + (tc_raddr)l->code.code_adaptive));
 			/* A frame popped while the walk read it holds whatever the memory holds
 			 * next (locals of a newer frame, a freed generator): its instruction
@@ -222,6 +295,17 @@ static int walk_iframes(struct tc_target *t, struct tc_code_cache *cc, tc_raddr 
 				err = push_frame(s, code, addr, -1);
 				if (err)
 					return err;
+				e.pushed = 1;
+				e.out_code = code;
+				e.out_addr = addr;
+			}
+		}
+		if (c) {
+			if (tc_chain_memo_reserve(s->memo, c, rec + 1) == 0) {
+				c->f[rec++] = e;
+			} else { /* no room: the chain goes unremembered, and chased to its end */
+				c = NULL;
+				target = 0;
 			}
 		}
 		if (cycle_step(&cyc, prev)) {
@@ -231,6 +315,35 @@ static int walk_iframes(struct tc_target *t, struct tc_code_cache *cc, tc_raddr 
 		frame = prev;
 	}
 	win_flush(t, &w);
+	if (reached && depth + k > TC_MAX_DEPTH) {
+		reached = false;
+		ts->truncated = true;
+	}
+	if (reached) {
+		/* the rest of the chain, innermost first: frames k-1 .. 0 of the memo */
+		for (size_t i = k; i-- > 0;) {
+			const struct tc_cm_frame *e = &c->f[i];
+			if (e->pushed) {
+				err = push_frame(s, e->out_code, e->out_addr, -1);
+				if (err)
+					return err;
+			}
+		}
+	}
+	if (c) {
+		/* chased frames recorded at [k, rec), innermost first */
+		size_t from = reached ? k : 0;
+		if (!reached && k)
+			memmove(c->f, c->f + k, (rec - k) * sizeof *c->f);
+		size_t n = from + (rec - k);
+		for (size_t i = from, j = n; i < j--; i++) {
+			struct tc_cm_frame x = c->f[i];
+			c->f[i] = c->f[j];
+			c->f[j] = x;
+		}
+		tc_chain_memo_set_len(s->memo, c, ts->truncated ? 0 : n);
+		tc_chain_memo_count(s->memo, reached ? k : 0, rec - k);
+	}
 	return 0;
 }
 
@@ -341,6 +454,8 @@ int tc_unwind(struct tc_target *t, struct tc_code_cache *cc, struct tc_snapshot 
 	/* cold-path pages are never older than the walk that uses them */
 	if (t->pc)
 		tc_page_cache_clear(t->pc);
+	if (s->memo)
+		tc_chain_memo_begin(s->memo);
 	if (!t->pf)
 		return unwind(t, cc, s);
 	int err = tc_prefetch_begin(t->pf);
@@ -426,6 +541,8 @@ static int unwind(struct tc_target *t, struct tc_code_cache *cc, struct tc_snaps
 			err = rd(t, interp + (tc_raddr)l->interp.code_generation, &gen, 8);
 			if (!err && gen != t->code_gen) {
 				tc_code_cache_clear(cc);
+				if (s->memo)
+					tc_chain_memo_clear(s->memo);
 				t->code_gen = gen;
 			}
 			s->code_generation = gen;

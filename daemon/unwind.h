@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "daemon/chain_memo.h"
 #include "daemon/code_cache.h"
 #include "daemon/target.h"
 
@@ -51,6 +52,8 @@ struct tc_snapshot {
 	size_t nframes, cap_frames;
 	uint64_t code_generation;         /* 3.14+: the main interpreter's code-object generation
 					     (changes when code objects are freed); else 0 */
+	struct tc_chain_memo *memo;       /* set by the caller to walk with a chain memo (owned
+					     by the caller), else NULL: see chain_memo.h */
 };
 
 /* Walk T now and fill S (previous contents discarded). Code objects met are loaded into

@@ -28,12 +28,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "daemon/chain_memo.h"
 #include "daemon/code_cache.h"
 #include "daemon/target.h"
 #include "daemon/unwind.h"
 #include "layouts/debug_offsets.h"
 #include "layouts/layout.h"
 #include "layouts/version.h"
+#include "reader/prefetch.h"
 #include "reader/remote.h"
 
 #define ARENA_BASE 0x7f1200000000ull
@@ -893,6 +895,126 @@ START_TEST(test_base_frame)
 }
 END_TEST
 
+/* Walk with the chain memo (over a prefetched batch) and without it: the same stacks. */
+static void walk_both_ways(struct img *m)
+{
+	struct tc_snapshot cold = {0};
+	ck_assert_int_eq(img_walk(m), 0);
+	ck_assert_int_eq(tc_unwind(&m->t, m->cc, &cold), 0);
+	ck_assert_uint_eq(m->s.nthreads, cold.nthreads);
+	for (size_t i = 0; i < cold.nthreads; i++) {
+		ck_assert_uint_eq(m->s.threads[i].n, cold.threads[i].n);
+		ck_assert(m->s.threads[i].truncated == cold.threads[i].truncated);
+	}
+	ck_assert_uint_eq(m->s.nframes, cold.nframes);
+	ck_assert_mem_eq(m->s.frames, cold.frames, cold.nframes * sizeof *cold.frames);
+	tc_snapshot_free(&cold);
+}
+
+/* The chain memo (3.11+): an unchanged stack is taken from it, and whatever changes below
+ * the top (an instruction pointer, a frame replaced at the same address, a frame's previous
+ * pointer skipping frames, the bottom frame) gives exactly the stack a walk without it
+ * gives. */
+START_TEST(test_chain_memo)
+{
+	const struct ver *v = &vers[2 + _i]; /* 3.11 .. 3.15t */
+	struct img *m = img_new(v, SMALL);
+	tc_raddr work = img_code(m, &def_work), main_co = img_code(m, &def_main);
+	enum { D = 60 };
+	tc_raddr f[D];
+	for (int i = 0; i < D; i++) /* f[0] the outermost */
+		f[i] = img_frame(m, i % 2 ? work : main_co, i ? f[i - 1] : 0, i % 2 ? 8 : 6);
+	img_thread(m, IDENT1, PID, f[D - 1]);
+	img_attach(m);
+	ck_assert_int_eq(tc_prefetch_new(m->r, 0, 0, &m->t.pf), 0);
+	m->s.memo = tc_chain_memo_new();
+	ck_assert_ptr_nonnull(m->s.memo);
+	const int32_t o_instr = m->w.iframe.instr, o_code = m->w.iframe.code;
+	const tc_raddr adaptive = (tc_raddr)m->w.code.code_adaptive;
+
+	struct tc_cm_stats st0, st1;
+	for (int w = 0; w < 3; w++)
+		walk_both_ways(m);
+	ck_assert_uint_eq(m->s.threads[0].n, D);
+	tc_chain_memo_get_stats(m->s.memo, &st0);
+	walk_both_ways(m);
+	tc_chain_memo_get_stats(m->s.memo, &st1);
+	ck_assert_uint_eq(st1.taken - st0.taken, D); /* all of it, nothing chased */
+	ck_assert_uint_eq(st1.chased, st0.chased);
+
+	/* an instruction pointer in the middle moves */
+	put64(m, at(f[10], o_instr), main_co + adaptive + 12);
+	walk_both_ways(m);
+	ck_assert_int_eq(m->s.frames[D - 1 - 10].addr, 12);
+	tc_chain_memo_get_stats(m->s.memo, &st0);
+	ck_assert_uint_eq(st0.taken - st1.taken, 10); /* the ten frames below it */
+	/* a frame replaced at the same address by one of another function */
+	put64(m, at(f[30], o_code), main_co | m->tag);
+	put64(m, at(f[30], o_instr), main_co + adaptive + 6);
+	walk_both_ways(m);
+	ck_assert_uint_eq(m->s.frames[D - 1 - 30].code, main_co);
+	/* frames 6 .. 19 return: 20's caller is 5 */
+	img_set_prev(m, f[20], f[5]);
+	walk_both_ways(m);
+	ck_assert_uint_eq(m->s.threads[0].n, D - 14);
+	/* the bottom frame changes: nothing to take, still the same stack */
+	put64(m, at(f[0], o_instr), main_co + adaptive + 12);
+	walk_both_ways(m);
+	walk_both_ways(m);
+	/* and back: the memo learns the new chain */
+	img_set_prev(m, f[20], f[19]);
+	walk_both_ways(m);
+	ck_assert_uint_eq(m->s.threads[0].n, D);
+	tc_chain_memo_get_stats(m->s.memo, &st0);
+	walk_both_ways(m);
+	tc_chain_memo_get_stats(m->s.memo, &st1);
+	ck_assert_uint_eq(st1.taken - st0.taken, D);
+
+	tc_chain_memo_free(m->s.memo);
+	m->s.memo = NULL;
+	tc_prefetch_free(m->t.pf);
+	m->t.pf = NULL;
+	img_free(m);
+}
+END_TEST
+
+/* The chain memo's bounds: frames in all, threads, idle chains swept, clear. */
+START_TEST(test_chain_memo_bounds)
+{
+	struct tc_chain_memo *m = tc_chain_memo_new();
+	struct tc_cm_stats st;
+	ck_assert_ptr_nonnull(m);
+	tc_chain_memo_begin(m);
+	struct tc_cm_chain *a = tc_chain_memo_thread(m, 0x1000);
+	ck_assert_ptr_nonnull(a);
+	ck_assert_ptr_eq(tc_chain_memo_thread(m, 0x1000), a);
+	ck_assert_ptr_null(tc_chain_memo_thread(m, 0));
+	ck_assert_int_eq(tc_chain_memo_reserve(m, a, 1000), 0);
+	tc_chain_memo_set_len(m, a, 1000);
+	ck_assert_int_eq(tc_chain_memo_reserve(m, a, TC_CM_MAX_FRAMES + 1), -1);
+	ck_assert_uint_eq(a->n, 0); /* no room: emptied, not half kept */
+	tc_chain_memo_get_stats(m, &st);
+	ck_assert_uint_eq(st.frames, 0);
+	for (tc_raddr i = 1; i <= TC_CM_MAX_THREADS; i++)
+		ck_assert_ptr_nonnull(tc_chain_memo_thread(m, i * 0x1000));
+	ck_assert_ptr_null(tc_chain_memo_thread(m, 0x99999000));
+	tc_chain_memo_get_stats(m, &st);
+	ck_assert_uint_eq(st.threads, TC_CM_MAX_THREADS);
+	/* only 0x2000 stays busy: the others go after TC_CM_IDLE_WALKS walks */
+	for (int w = 0; w < 2 * TC_CM_IDLE_WALKS; w++) {
+		tc_chain_memo_begin(m);
+		ck_assert_ptr_nonnull(tc_chain_memo_thread(m, 0x2000));
+	}
+	tc_chain_memo_get_stats(m, &st);
+	ck_assert_uint_eq(st.threads, 1);
+	ck_assert_uint_eq(st.evicted, TC_CM_MAX_THREADS - 1);
+	tc_chain_memo_clear(m);
+	tc_chain_memo_get_stats(m, &st);
+	ck_assert_uint_eq(st.threads, 0);
+	tc_chain_memo_free(m);
+}
+END_TEST
+
 /* The code cache is bounded with LRU eviction: full, it drops its least recently used half. */
 START_TEST(test_code_cache_lru)
 {
@@ -1217,6 +1339,8 @@ static Suite *unwind_suite(void)
 	tcase_add_loop_test(tc, test_strings, 0, NVERS);
 	tcase_add_loop_test(tc, test_code_generation, 0, 2);
 	tcase_add_loop_test(tc, test_base_frame, 0, 2);
+	tcase_add_loop_test(tc, test_chain_memo, 0, NVERS - 2);
+	tcase_add_test(tc, test_chain_memo_bounds);
 	tcase_add_test(tc, test_code_cache_lru);
 	tcase_add_loop_test(tc, test_instr_outside_code, 0, NVERS - 2);
 	tcase_add_loop_test(tc, test_frame_cycle, 0, NVERS);
