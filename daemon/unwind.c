@@ -141,6 +141,9 @@ static bool fatal(int err)
 	return err == -TC_ESRCH || err == -TC_EPERM || err == -TC_ENOMEM;
 }
 
+/* How far below the top of the checked frames the chase may meet them (see walk_iframes). */
+#define MEET_WINDOW 32
+
 /* LEN bytes at ADDR from this walk's batch through window W, or NULL (never a read). */
 static const uint8_t *win_peek(struct tc_target *t, struct win *w, tc_raddr addr, size_t len)
 {
@@ -218,16 +221,24 @@ static int walk_iframes(struct tc_target *t, struct tc_code_cache *cc, tc_raddr 
 	 * from index k on, innermost first, and put in bottom-up order at the end. */
 	struct tc_cm_chain *c = s->memo && t->pf ? tc_chain_memo_thread(s->memo, ts->tstate) : NULL;
 	size_t k = c ? memo_check(t, c) : 0;
-	tc_raddr target = k ? c->f[k - 1].addr : 0;
+	const size_t k0 = k;
 	size_t rec = k; /* next record slot */
 	bool reached = false;
 
 	cycle_init(&cyc, frame);
 	while (frame && frame != base) {
-		if (frame == target) {
-			reached = true;
-			break;
+		/* The chase meets the checked frames at one of the topmost few: frames the
+		 * previous walk saw above the present top may read unchanged (returned from, not
+		 * yet overwritten) but are not on the chain. */
+		for (size_t j = k, stop = k > MEET_WINDOW ? k - MEET_WINDOW : 0; j > stop; j--) {
+			if (c->f[j - 1].addr == frame) {
+				reached = true;
+				k = j;
+				break;
+			}
 		}
+		if (reached)
+			break;
 		/* frames are pointer-aligned: anything else is a pointer read mid-rewrite */
 		if (depth++ >= TC_MAX_DEPTH || (frame & 7)) {
 			ts->truncated = true;
@@ -305,7 +316,7 @@ static int walk_iframes(struct tc_target *t, struct tc_code_cache *cc, tc_raddr 
 				c->f[rec++] = e;
 			} else { /* no room: the chain goes unremembered, and chased to its end */
 				c = NULL;
-				target = 0;
+				k = 0;
 			}
 		}
 		if (cycle_step(&cyc, prev)) {
@@ -331,18 +342,19 @@ static int walk_iframes(struct tc_target *t, struct tc_code_cache *cc, tc_raddr 
 		}
 	}
 	if (c) {
-		/* chased frames recorded at [k, rec), innermost first */
+		/* chased frames recorded at [k0, rec), innermost first; the chain keeps [0, k)
+		 * when the chase met it at frame k - 1 */
 		size_t from = reached ? k : 0;
-		if (!reached && k)
-			memmove(c->f, c->f + k, (rec - k) * sizeof *c->f);
-		size_t n = from + (rec - k);
+		if (from != k0)
+			memmove(c->f + from, c->f + k0, (rec - k0) * sizeof *c->f);
+		size_t n = from + (rec - k0);
 		for (size_t i = from, j = n; i < j--; i++) {
 			struct tc_cm_frame x = c->f[i];
 			c->f[i] = c->f[j];
 			c->f[j] = x;
 		}
 		tc_chain_memo_set_len(s->memo, c, ts->truncated ? 0 : n);
-		tc_chain_memo_count(s->memo, reached ? k : 0, rec - k);
+		tc_chain_memo_count(s->memo, reached ? k : 0, rec - k0);
 	}
 	return 0;
 }

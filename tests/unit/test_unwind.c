@@ -924,7 +924,7 @@ START_TEST(test_chain_memo)
 	tc_raddr f[D];
 	for (int i = 0; i < D; i++) /* f[0] the outermost */
 		f[i] = img_frame(m, i % 2 ? work : main_co, i ? f[i - 1] : 0, i % 2 ? 8 : 6);
-	img_thread(m, IDENT1, PID, f[D - 1]);
+	tc_raddr ts = img_thread(m, IDENT1, PID, f[D - 1]);
 	img_attach(m);
 	ck_assert_int_eq(tc_prefetch_new(m->r, 0, 0, &m->t.pf), 0);
 	m->s.memo = tc_chain_memo_new();
@@ -969,6 +969,20 @@ START_TEST(test_chain_memo)
 	walk_both_ways(m);
 	tc_chain_memo_get_stats(m->s.memo, &st1);
 	ck_assert_uint_eq(st1.taken - st0.taken, D);
+	if (m->w.tstate.current_frame >= 0) {
+		/* the top four frames return; their memory still reads as before (a walk
+		 * checking from the bottom finds them unchanged), yet they are not on the chain:
+		 * the chase meets the memo at the new top */
+		put64(m, at(ts, m->w.tstate.current_frame), f[D - 5]);
+		walk_both_ways(m);
+		ck_assert_uint_eq(m->s.threads[0].n, D - 4);
+		tc_chain_memo_get_stats(m->s.memo, &st0);
+		ck_assert_uint_eq(st0.taken - st1.taken, D - 4);
+		ck_assert_uint_eq(st0.chased, st1.chased);
+		put64(m, at(ts, m->w.tstate.current_frame), f[D - 1]);
+		walk_both_ways(m);
+		ck_assert_uint_eq(m->s.threads[0].n, D);
+	}
 
 	tc_chain_memo_free(m->s.memo);
 	m->s.memo = NULL;
