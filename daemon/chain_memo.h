@@ -32,7 +32,8 @@
 #define TC_CM_MAX_FRAMES (1u << 18)
 #define TC_CM_IDLE_WALKS 1024
 
-/* One frame of a chain as the walker read it, and what it produced. */
+/* One frame of a chain as the walker read it (40 bytes: the check reads every entry). What
+ * it reported follows from these fields and the layout. */
 struct tc_cm_frame {
 	tc_raddr addr;               /* where the frame is */
 	uint64_t prev, code, instr;  /* the fields the walker used, as read */
@@ -40,8 +41,6 @@ struct tc_cm_frame {
 	uint8_t owner;
 	uint8_t pushed;              /* the walk reported this frame (not a shim, not incomplete) */
 	uint16_t pad;
-	tc_raddr out_code;           /* what it reported: struct tc_raw_frame's code and addr */
-	int64_t out_addr;
 };
 
 /* A thread's chain, bottom (outermost) frame first, so a bottom part that stays keeps its

@@ -307,8 +307,6 @@ static int walk_iframes(struct tc_target *t, struct tc_code_cache *cc, tc_raddr 
 				if (err)
 					return err;
 				e.pushed = 1;
-				e.out_code = code;
-				e.out_addr = addr;
 			}
 		}
 		if (c) {
@@ -331,15 +329,23 @@ static int walk_iframes(struct tc_target *t, struct tc_code_cache *cc, tc_raddr 
 		ts->truncated = true;
 	}
 	if (reached) {
-		/* the rest of the chain, innermost first: frames k-1 .. 0 of the memo */
+		/* the rest of the chain, innermost first: frames k-1 .. 0 of the memo, reported
+		 * as the chase reported them */
+		while (s->cap_frames - s->nframes < k)
+			if (grow_frames(s))
+				return -TC_ENOMEM;
+		const tc_raddr mask = ~l->iframe.code_tag_mask, adaptive = (tc_raddr)l->code.code_adaptive;
+		struct tc_raw_frame *out = s->frames + s->nframes;
 		for (size_t i = k; i-- > 0;) {
 			const struct tc_cm_frame *e = &c->f[i];
-			if (e->pushed) {
-				err = push_frame(s, e->out_code, e->out_addr, -1);
-				if (err)
-					return err;
-			}
+			if (!e->pushed)
+				continue;
+			tc_raddr code = e->code & mask;
+			bool tlbc = l->iframe.tlbc_index >= 0 && e->tlbc != 0;
+			*out++ = (struct tc_raw_frame){code, tlbc ? INT64_MIN :
+						   (int64_t)(e->instr - (code + adaptive)), -1, 0};
 		}
+		s->nframes = (size_t)(out - s->frames);
 	}
 	if (c) {
 		/* chased frames recorded at [k0, rec), innermost first; the chain keeps [0, k)
