@@ -430,11 +430,14 @@ int tc_sampler_run(struct tc_target *t, const struct tc_sampler_opts *o, struct 
 			break;
 		if (b2b)
 			continue;
+		/* The next slot is [next, next + interval). Late into it (a slow wake-up or
+		 * sample), it is still taken at once: late, but in its own slot. Slots that
+		 * passed whole are skipped and counted, never made up in a burst. */
 		ts_add_ns(&next, interval);
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		int64_t behind = ts_diff_ns(&now, &next);
-		if (behind > 0) {
-			int64_t skip = behind / interval + 1;
+		if (behind >= interval) {
+			int64_t skip = behind / interval;
 			st->missed += (uint64_t)skip;
 			ts_add_ns(&next, skip * interval);
 		}
