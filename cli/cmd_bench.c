@@ -108,6 +108,19 @@ static int print_json(pid_t pid, const struct tc_target *t, const struct tc_prof
 		num(c, "bytes_per_walk", ratio((double)rep->pf.batch_bytes,
 					       (double)rep->pf.walks));
 		num(c, "batch_failures", (double)rep->pf.batch_failures);
+		/* the last batch, as [address, length] pairs: bench/floor.c replays it */
+		cJSON *b = t->pf ? cJSON_AddArrayToObject(c, "batch") : NULL;
+		tc_raddr addr[64];
+		size_t len[64];
+		size_t nb = b ? tc_prefetch_batch(t->pf, addr, len, 64) : 0;
+		for (size_t i = 0; i < nb && i < 64; i++) {
+			cJSON *pair = cJSON_CreateArray();
+			if (!pair)
+				break;
+			cJSON_AddItemToArray(pair, cJSON_CreateNumber((double)addr[i]));
+			cJSON_AddItemToArray(pair, cJSON_CreateNumber((double)len[i]));
+			cJSON_AddItemToArray(b, pair);
+		}
 	}
 	cJSON_AddBoolToObject(o, "target_exited", st->target_exited);
 	char *txt = cJSON_PrintUnformatted(o);
@@ -198,6 +211,9 @@ int tc_cmd_bench(int argc, char **argv)
 		printf("  code cache     %.2f%% hits (%zu of %zu entries)\n",
 		       100 * ratio((double)rep.code.hits, (double)(rep.code.hits + rep.code.misses)),
 		       rep.code.entries, rep.code.capacity);
+		printf("  chain memo     %.2f%% of frames taken from the thread's last chain\n",
+		       100 * ratio((double)rep.chain.taken,
+				   (double)(rep.chain.taken + rep.chain.chased)));
 		printf("  frame cache    %.2f%% of frames reused from the thread's last sample\n",
 		       100 * ratio((double)rep.fc.reused, (double)(rep.fc.reused + rep.fc.resolved)));
 		printf("  frame memo     %.2f%% hits\n",

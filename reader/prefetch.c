@@ -446,3 +446,12 @@ void tc_prefetch_get_stats(const struct tc_prefetch *p, struct tc_prefetch_stats
 {
 	*out = p->st;
 }
+
+size_t tc_prefetch_batch(const struct tc_prefetch *p, tc_raddr *addr, size_t *len, size_t max)
+{
+	for (size_t i = 0; i < p->n && i < max; i++) {
+		addr[i] = p->v[i].addr;
+		len[i] = p->v[i].len;
+	}
+	return p->n;
+}

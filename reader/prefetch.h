@@ -66,4 +66,8 @@ void tc_prefetch_reset(struct tc_prefetch *p);
 
 void tc_prefetch_get_stats(const struct tc_prefetch *p, struct tc_prefetch_stats *out);
 
+/* The ranges the next walk's batch will fetch: up to MAX of them into ADDR/LEN; returns how
+ * many there are in all (bench reports them, so that a floor can replay the same read). */
+size_t tc_prefetch_batch(const struct tc_prefetch *p, tc_raddr *addr, size_t *len, size_t max);
+
 #endif
