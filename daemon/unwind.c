@@ -505,7 +505,7 @@ static int unwind(struct tc_target *t, struct tc_code_cache *cc, struct tc_snaps
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	uint64_t now_ns = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
 	if ((s->flags & TC_UNWIND_CACHED_HEAD) && t->head_cache &&
-	    now_ns - t->head_cache_ns < 10000000u) {
+	    now_ns - t->head_cache_ns < 100000000u) {
 		interp = t->head_cache;
 	} else {
 		err = rd(t, t->runtime + (tc_raddr)l->runtime.interpreters_head, &interp,
