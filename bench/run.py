@@ -12,11 +12,15 @@ ONE target process and, on that process, alternates in every round:
   idle     nothing attached (target throughput baseline)
   cpython  bench/cpython_sampler.py: RemoteUnwinder.get_stack_trace() back to back
   tachyon  tachyon-c bench PID -d S --json
+  replay   bench/floor.c --replay: right after tachyon, exactly the ranges tachyon-c's next
+           sample would fetch (the "batch" in its JSON), one process_vm_readv back to back
   floor    bench/floor.c: one 8-byte process_vm_readv back to back
 
-(the cpython/tachyon order flips every round). Then it measures the profilers at fixed
-rates: CPU of `attach -r 100/1000/10000` on the mixed workload, and the target's throughput
-with and without `attach -r 1000`, each for tachyon-c and for CPython's
+(the cpython/tachyon order flips every round; replay always follows tachyon). Then it
+measures the profilers at fixed rates: CPU of `attach -r 100/1000/10000` on the mixed
+workload, alternating with `floor --wake RATE` (a loop that only wakes up RATE times a
+second, the sampler's slot policy, nothing sampled: the CPU floor at that rate), and the
+target's throughput with and without `attach -r 1000`, each for tachyon-c and for CPython's
 `python3.15 -m profiling.sampling attach -a`. Then a 10,000-frame active stack, and last a
 memory soak: `attach -r 1000` for 10 minutes on 100 threads, the profiler's RSS every 5 s;
 and bench/stats_bench.py (what `tachyon-c stats` costs).
@@ -288,11 +292,14 @@ class Bench:
 
     # one back-to-back measurement of a tool on the target; returns its JSON plus the
     # target's throughput during the middle of the run
-    def measure(self, tool, t, secs):
+    def measure(self, tool, t, secs, batch=None):
         if tool == "cpython":
             cmd = [self.python, BENCH / "cpython_sampler.py", t.pid, secs]
         elif tool == "tachyon":
             cmd = [self.tachyon, "bench", t.pid, "-d", secs, "--json"]
+        elif tool == "replay":
+            cmd = [self.floor, "--replay", t.pid, secs,
+                   ",".join(f"{int(a)}:{int(n)}" for a, n in batch)]
         else:
             cmd = [self.floor, t.pid, secs]
         lead = 0.3
@@ -300,6 +307,20 @@ class Bench:
                               window=(lead, max(0.2, secs - 0.5), t.mark))
         res["target_rate"] = Target.rate(*marks)
         return res
+
+    def replay(self, tachyon_res, t, secs):
+        """The replay floor: the batch from tachyon-c's JSON (what its next sample would
+        fetch in one process_vm_readv), read back to back; {"error": ...} when there is no
+        batch or the replay fails (the report shows n/a)."""
+        batch = (tachyon_res.get("prefetch") or {}).get("batch")
+        try:
+            batch = [(int(a), int(n)) for a, n in batch or ()]
+        except (TypeError, ValueError):
+            batch = None
+        if not batch:
+            log("  ! replay floor: no batch in tachyon-c's JSON")
+            return {"error": "no batch in tachyon-c's JSON"}
+        return self.measure("replay", t, secs, batch)
 
     def idle(self, t, secs):
         a = t.mark()
@@ -318,15 +339,18 @@ class Bench:
                     rd = {"idle": self.idle(t, idle_secs)}
                     for tool in order:
                         rd[tool] = self.measure(tool, t, secs)
+                        if tool == "tachyon":
+                            rd["replay"] = self.replay(rd["tachyon"], t, floor_secs)
                     rd["floor"] = self.measure("floor", t, floor_secs)
                     return rd
 
                 rd = self.guarded(t, f"{name} round {r + 1}", one_round)
                 out.append(rd)
-                c, y, f = (rd["cpython"].get("us_per_sample"), rd["tachyon"].get("us_per_sample"),
-                           rd["floor"].get("us_per_read"))
+                c, y, p, f = (rd["cpython"].get("us_per_sample"),
+                              rd["tachyon"].get("us_per_sample"),
+                              rd["replay"].get("us_per_read"), rd["floor"].get("us_per_read"))
                 log(f"  round {r + 1}: cpython {fmt(c)} us, tachyon-c {fmt(y)} us, "
-                    f"floor {fmt(f)} us")
+                    f"replay {fmt(p)} us, floor {fmt(f)} us")
             return out, t
         except BaseException:
             t.close()
@@ -391,6 +415,17 @@ class Bench:
             out_file.unlink()
         return res
 
+    def wake(self, rate, secs):
+        """The wake-up floor: `floor --wake RATE SECS`, a loop that only sleeps to absolute
+        deadlines at RATE Hz with the sampler's slot policy. Its CPU is its own getrusage
+        over its whole run (no start-up or output worth excluding)."""
+        res, _ = run_json(self.procs, [self.floor, "--wake", rate, secs], secs + 60, self.tmp)
+        cpu = res.get("cpu_percent")
+        res.update(tool="wake", rate=rate, total_cpu=res["_rusage_cpu"],
+                   steady_cpu_frac=cpu / 100 if cpu is not None else None)
+        res.setdefault("achieved_hz", None)
+        return res
+
     def slowdown(self, t, rounds, secs):
         """Target throughput unprofiled / tachyon-c -r 1000 / CPython -r 1000, alternating;
         a SECS recording is measured over its middle SECS - 1.5 s, as is the idle window."""
@@ -420,15 +455,18 @@ class Bench:
         out = []
         try:
             for r in range(rounds):
-                for rate in (100, 1000, 10000):
-                    order = ["tachyon", "cpython"] if (r + rate) % 2 == 0 else ["cpython", "tachyon"]
+                for i, rate in enumerate((100, 1000, 10000)):
+                    k = (r + i) % 3  # the three take turns at going first
+                    order = (["tachyon", "cpython", "wake"] * 2)[k:k + 3]
                     for tool in order:
-                        res = self.guarded(t, f"{tool} -r {rate}",
-                                           lambda: self.attach(tool, t, rate, secs))
+                        fn = ((lambda: self.wake(rate, secs)) if tool == "wake" else
+                              (lambda: self.attach(tool, t, rate, secs)))
+                        res = self.guarded(t, f"{tool} -r {rate}", fn)
                         res["round"] = r
                         out.append(res)
                         log(f"  {tool} -r {rate}: {fmt(res.get('achieved_hz'))} Hz, "
-                            f"CPU {fmt(pct(res['steady_cpu_frac'], 1))}% of a core")
+                            f"CPU {fmt(pct(res['steady_cpu_frac'], 1))}% of a core"
+                            + (f", {res.get('missed')} missed" if tool == "wake" else ""))
         finally:
             t.close()
         return out
@@ -573,11 +611,13 @@ def report(a, info, speed, rates, slow, deep, soaked=None, stats_md=None):
     w("What it costs tachyon-c to take one sample of a live CPython process, side by side with "
       "CPython's own sampler (`_remote_debugging.RemoteUnwinder`, the C core of "
       "`python3.15 -m profiling.sampling`) **on the same target process in the same run**, "
-      "and against the floor of any out-of-process sampler: one 8-byte `process_vm_readv`. "
+      "and against two floors: one 8-byte `process_vm_readv` (the floor of any out-of-process "
+      "sampler) and a replay of exactly the ranges tachyon-c reads per sample. "
       "The machine is a small, noisy VM, so the measurements are interleaved (for each "
       "workload one target process; in every round: idle window, then CPython's sampler and "
-      "tachyon-c in alternating order, then the floor loop) and the ratios are taken within a "
-      "round and then summarised. Cells read `median (min–max)` across rounds.\n")
+      "tachyon-c in alternating order, the replay floor right after tachyon-c, then the floor "
+      "loop) and the ratios are taken within a round and then summarised. Cells read "
+      "`median (min–max)` across rounds.\n")
     w("Reproduce (as root, from the repository root; builds, provisions CPython 3.15, "
       f"takes about {'4' if a.quick else '18'} minutes):\n")
     w("```sh\n/usr/bin/python3 bench/run.py" + (" --quick" if a.quick else "") + "\n```\n")
@@ -595,7 +635,8 @@ def report(a, info, speed, rates, slow, deep, soaked=None, stats_md=None):
         ["load average (1/5/15 min) at start / end",
          " ".join(info["machine"]["loadavg_before"]) + " / " + " ".join(info["loadavg_after"])],
         ["rounds", f"{a.rounds} x {a.seconds:g} s per sampler and workload "
-                   f"(floor {a.floor_seconds:g} s, idle {a.idle_seconds:g} s)"],
+                   f"(replay floor and floor {a.floor_seconds:g} s each, idle "
+                   f"{a.idle_seconds:g} s)"],
         ["run time", f"{info['elapsed'] / 60:.1f} min"],
         ["CPU used by other processes during the run",
          f"{info['foreign_cpu_pct']:.0f}% of one CPU on average (machine busy time minus "
@@ -625,8 +666,17 @@ def report(a, info, speed, rates, slow, deep, soaked=None, stats_md=None):
       "cache_frames=True)` built once per round, each call timed (as CPython's "
       "`Tools/inspection/benchmark_external_inspection.py` does); `tachyon-c` = "
       f"`tachyon-c bench PID -d {a.seconds:g} --json` (`us_per_sample`: wall time over samples); "
-      "`floor` = one 8-byte `process_vm_readv` of the target (bench/floor.c). Lower is better; "
-      "`CPython / tachyon-c` above 1 means tachyon-c is faster.\n")
+      "`floor` = one 8-byte `process_vm_readv` of the target (bench/floor.c). `replay` = the "
+      "replay floor, `floor --replay`: right after tachyon-c's measurement, on the same "
+      "target, exactly the ranges tachyon-c's next sample would fetch (the `batch` its JSON "
+      "reports: one remote range per prefetched object) read with one `process_vm_readv` per "
+      f"iteration, back to back for {a.floor_seconds:g} s. It is the kernel's cost of the "
+      "bytes tachyon-c copies per sample, with nothing else, so `tachyon-c / replay` is how "
+      "much tachyon-c adds on top of its one batched read: walking and decoding what it read, "
+      "aggregating into the profile, retries of torn reads and any extra syscalls (see "
+      "syscalls/sample below; 1.00 means only the batch). n/a: no batch reported or the "
+      "replay failed. Lower is better; `CPython / tachyon-c` above 1 means tachyon-c is "
+      "faster.\n")
     rows, notes = [], []
     for name, rs in all_speed:
         cp_failed = med([pct(r["cpython"].get("failed"), r["cpython"].get("samples"))
@@ -648,14 +698,19 @@ def report(a, info, speed, rates, slow, deep, soaked=None, stats_md=None):
         rows.append([f"`{name}`",
                      span(col(rs, "cpython", "us_per_sample")) + mark,
                      span(col(rs, "tachyon", "us_per_sample")),
+                     span([(r.get("replay") or {}).get("us_per_read") for r in rs]),
                      span(col(rs, "floor", "us_per_read")),
                      "n/a (CPython failed)" if cp_failed is not None and cp_failed >= 99 else
                      span(rcol(rs, lambda r: ratio(r["cpython"].get("us_per_sample"),
                                                    r["tachyon"].get("us_per_sample"))), 2),
                      span(rcol(rs, lambda r: ratio(r["tachyon"].get("us_per_sample"),
+                                                   (r.get("replay") or {}).get("us_per_read"))),
+                          2),
+                     span(rcol(rs, lambda r: ratio(r["tachyon"].get("us_per_sample"),
                                                    r["floor"].get("us_per_read"))), 1)])
-    w(table(["workload", "CPython us/sample", "tachyon-c us/sample", "floor us/read",
-             "CPython / tachyon-c", "tachyon-c / floor"], rows))
+    w(table(["workload", "CPython us/sample", "tachyon-c us/sample", "replay us/read",
+             "floor us/read", "CPython / tachyon-c", "tachyon-c / replay",
+             "tachyon-c / floor"], rows))
     w("")
     for n in notes:
         w(n + "\n")
@@ -757,10 +812,22 @@ def report(a, info, speed, rates, slow, deep, soaked=None, stats_md=None):
           "1 s, before the last 0.5 s), so start-up and writing the file are excluded; "
           "`total CPU` is the whole child from exec to exit (wait4 rusage), start-up included. "
           "`CPU us/sample` = steady CPU over achieved samples. Achieved rate is the profiler's "
-          "own figure (tachyon-c's summary; CPython's `Sample rate:` line).\n")
+          "own figure (tachyon-c's summary; CPython's `Sample rate:` line). "
+          "`bare wake-up loop (floor)` is `floor --wake RATE "
+          f"{a.rate_seconds:g}` (bench/floor.c), run in the same round for the same seconds, "
+          "taking turns with the two profilers: a loop that does nothing but sleep to absolute "
+          "deadlines at RATE Hz (`clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME)`, timer slack "
+          "1 ns) with tachyon-c's slot policy (slots that passed whole while it was late are "
+          "skipped and counted as missed). It is what waking up RATE times a second costs on "
+          "this machine before any sampling, so a profiler's CPU at that rate cannot be below "
+          "it, and its missed slots are those lost to late wake-ups alone. Its CPU % and CPU "
+          "us per wake-up are its own getrusage over its whole loop (it has no start-up or file "
+          "to write worth excluding, so this is comparable with the profilers' steady middle); "
+          "its `total CPU` is the whole process (wait4 rusage).\n")
         rows = []
         for rate in (100, 1000, 10000):
-            for tool, label in (("tachyon", "tachyon-c"), ("cpython", "CPython")):
+            for tool, label in (("tachyon", "tachyon-c"), ("cpython", "CPython"),
+                                ("wake", "bare wake-up loop (floor)")):
                 rs = [x for x in rates if x["rate"] == rate and x["tool"] == tool]
                 cpu_per = [ratio(x["steady_cpu_frac"], x.get("achieved_hz")) for x in rs]
                 lost = []
@@ -769,6 +836,10 @@ def report(a, info, speed, rates, slow, deep, soaked=None, stats_md=None):
                         lost.append(f"{x.get('failed', 0)} failed, {x.get('missed', 0)} missed")
                     elif tool == "cpython" and x.get("error_rate_pct") is not None:
                         lost.append(f"error rate {x['error_rate_pct']:g}%")
+                    elif tool == "wake" and x.get("missed") is not None:
+                        slots = x["missed"] + (x.get("wakeups") or 0)
+                        lost.append(f"{x['missed']} missed slots "
+                                    f"({fmt(pct(x['missed'], slots), 2)}%)")
                 rows.append([fmt(rate, 0), label,
                              span([x.get("achieved_hz") for x in rs], 0),
                              span([pct(x["steady_cpu_frac"], 1) for x in rs], 1, "%"),
@@ -776,7 +847,7 @@ def report(a, info, speed, rates, slow, deep, soaked=None, stats_md=None):
                              span([x["total_cpu"] for x in rs], 2, " s"),
                              "; ".join(lost) or "n/a"])
         w(table(["requested Hz", "profiler", "achieved Hz", "CPU % of a core",
-                 "CPU us/sample", "total CPU", "lost samples"], rows))
+                 "CPU us/sample (floor: per wake-up)", "total CPU", "lost samples"], rows))
         w("")
 
     if slow:
