@@ -202,8 +202,8 @@ static size_t memo_check(struct tc_target *t, const struct tc_cm_chain *c)
 
 /* 3.11+: _PyInterpreterFrame chain from FRAME. With a chain memo (S->memo, and a batch to
  * check it against), the unchanged bottom of the chain is taken from it: see chain_memo.h. */
-static int walk_iframes(struct tc_target *t, struct tc_code_cache *cc, tc_raddr frame,
-			struct tc_snapshot *s, struct tc_thread_stack *ts)
+static int walk_iframes_memo(struct tc_target *t, struct tc_code_cache *cc, tc_raddr frame,
+			     struct tc_snapshot *s, struct tc_thread_stack *ts)
 {
 	const struct tc_layout *l = &t->layout;
 	uint8_t buf[256];
@@ -363,6 +363,17 @@ static int walk_iframes(struct tc_target *t, struct tc_code_cache *cc, tc_raddr 
 		tc_chain_memo_count(s->memo, reached ? k : 0, rec - k0);
 	}
 	return 0;
+}
+
+static int walk_iframes(struct tc_target *t, struct tc_code_cache *cc, tc_raddr frame,
+			struct tc_snapshot *s, struct tc_thread_stack *ts)
+{
+	int err = walk_iframes_memo(t, cc, frame, s, ts);
+	/* a walk that ended on an error may have recorded part of a chain: forget it */
+	struct tc_cm_chain *c = err && s->memo ? tc_chain_memo_thread(s->memo, ts->tstate) : NULL;
+	if (c)
+		tc_chain_memo_set_len(s->memo, c, 0);
+	return err;
 }
 
 /* 3.9/3.10: PyFrameObject chain from FRAME. */
