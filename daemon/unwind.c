@@ -42,30 +42,38 @@ static void win_flush(struct tc_target *t, struct win *w)
 	w->reads = 0;
 }
 
+/* LEN bytes at ADDR from this walk's batch through window W, or NULL (never a read). */
+static const uint8_t *win_peek(struct tc_target *t, struct win *w, tc_raddr addr, size_t len)
+{
+	if (w->base && addr >= w->lo && addr + len <= w->hi) {
+		if (addr < w->ulo)
+			w->ulo = addr;
+		if (addr + len > w->uhi)
+			w->uhi = addr + len;
+		w->reads++;
+		return w->base + (addr - w->lo);
+	}
+	win_flush(t, w);
+	tc_raddr lo, hi;
+	const uint8_t *p = tc_prefetch_window(t->pf, addr, len, &lo, &hi);
+	if (!p)
+		return NULL;
+	w->base = p - (addr - lo);
+	w->lo = lo;
+	w->hi = hi;
+	w->ulo = w->uhi = addr; /* the window call counted this read itself */
+	return p;
+}
+
 /* LEN bytes at ADDR: from the window, a new window, or read into BUF. */
 static const uint8_t *win_get(struct tc_target *t, struct win *w, tc_raddr addr, size_t len,
 			      uint8_t *buf, int *err)
 {
 	*err = 0;
 	if (t->pf) {
-		if (w->base && addr >= w->lo && addr + len <= w->hi) {
-			if (addr < w->ulo)
-				w->ulo = addr;
-			if (addr + len > w->uhi)
-				w->uhi = addr + len;
-			w->reads++;
-			return w->base + (addr - w->lo);
-		}
-		win_flush(t, w);
-		tc_raddr lo, hi;
-		const uint8_t *p = tc_prefetch_window(t->pf, addr, len, &lo, &hi);
-		if (p) {
-			w->base = p - (addr - lo);
-			w->lo = lo;
-			w->hi = hi;
-			w->ulo = w->uhi = addr; /* the window call marked this read itself */
+		const uint8_t *p = win_peek(t, w, addr, len);
+		if (p)
 			return p;
-		}
 	}
 	*err = rd(t, addr, buf, len);
 	return *err ? NULL : buf;
@@ -143,29 +151,6 @@ static bool fatal(int err)
 
 /* How far below the top of the checked frames the chase may meet them (see walk_iframes). */
 #define MEET_WINDOW 32
-
-/* LEN bytes at ADDR from this walk's batch through window W, or NULL (never a read). */
-static const uint8_t *win_peek(struct tc_target *t, struct win *w, tc_raddr addr, size_t len)
-{
-	if (w->base && addr >= w->lo && addr + len <= w->hi) {
-		if (addr < w->ulo)
-			w->ulo = addr;
-		if (addr + len > w->uhi)
-			w->uhi = addr + len;
-		w->reads++;
-		return w->base + (addr - w->lo);
-	}
-	win_flush(t, w);
-	tc_raddr lo, hi;
-	const uint8_t *p = tc_prefetch_window(t->pf, addr, len, &lo, &hi);
-	if (!p)
-		return NULL;
-	w->base = p - (addr - lo);
-	w->lo = lo;
-	w->hi = hi;
-	w->ulo = w->uhi = addr;
-	return p;
-}
 
 /* The fields of the frame in FB, as the chain memo keeps them. */
 static void frame_fields(const struct tc_layout *l, const uint8_t *fb, struct tc_cm_frame *e)
