@@ -108,12 +108,16 @@ static int print_json(pid_t pid, const struct tc_target *t, const struct tc_prof
 		num(c, "bytes_per_walk", ratio((double)rep->pf.batch_bytes,
 					       (double)rep->pf.walks));
 		num(c, "batch_failures", (double)rep->pf.batch_failures);
-		/* the last batch, as [address, length] pairs: bench/floor.c replays it */
+		/* the whole last batch, as [address, length] pairs: bench/floor.c replays it */
 		cJSON *b = t->pf ? cJSON_AddArrayToObject(c, "batch") : NULL;
-		tc_raddr addr[64];
-		size_t len[64];
-		size_t nb = b ? tc_prefetch_batch(t->pf, addr, len, 64) : 0;
-		for (size_t i = 0; i < nb && i < 64; i++) {
+		size_t nb = b ? tc_prefetch_batch(t->pf, NULL, NULL, 0) : 0;
+		tc_raddr *addr = nb ? malloc(nb * sizeof *addr) : NULL;
+		size_t *len = nb ? malloc(nb * sizeof *len) : NULL;
+		if (!addr || !len)
+			nb = 0;
+		else
+			tc_prefetch_batch(t->pf, addr, len, nb);
+		for (size_t i = 0; i < nb; i++) {
 			cJSON *pair = cJSON_CreateArray();
 			if (!pair)
 				break;
@@ -121,6 +125,8 @@ static int print_json(pid_t pid, const struct tc_target *t, const struct tc_prof
 			cJSON_AddItemToArray(pair, cJSON_CreateNumber((double)len[i]));
 			cJSON_AddItemToArray(b, pair);
 		}
+		free(addr);
+		free(len);
 	}
 	cJSON_AddBoolToObject(o, "target_exited", st->target_exited);
 	char *txt = cJSON_PrintUnformatted(o);

@@ -146,9 +146,8 @@ none:
 	return -1;
 }
 
-void tc_chain_memo_set_len(struct tc_chain_memo *m, struct tc_cm_chain *c, size_t n)
+void tc_chain_memo_set_len(struct tc_cm_chain *c, size_t n)
 {
-	(void)m;
 	c->n = (uint32_t)(n <= c->cap ? n : c->cap);
 }
 

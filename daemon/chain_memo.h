@@ -75,8 +75,8 @@ struct tc_cm_chain *tc_chain_memo_thread(struct tc_chain_memo *m, tc_raddr tstat
  * memory does not allow it (then C is emptied and the chain goes unremembered). */
 int tc_chain_memo_reserve(struct tc_chain_memo *m, struct tc_cm_chain *c, size_t n);
 
-/* Set C's length to N (<= its reserved room), keeping the frame count in step. */
-void tc_chain_memo_set_len(struct tc_chain_memo *m, struct tc_cm_chain *c, size_t n);
+/* Set C's length to N, at most its reserved room (the memo bounds room, not length). */
+void tc_chain_memo_set_len(struct tc_cm_chain *c, size_t n);
 
 /* Forget every chain (code objects were freed: what a frame produced may have changed). */
 void tc_chain_memo_clear(struct tc_chain_memo *m);

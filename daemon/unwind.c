@@ -344,7 +344,7 @@ static int walk_iframes_memo(struct tc_target *t, struct tc_code_cache *cc, tc_r
 			c->f[i] = c->f[j];
 			c->f[j] = x;
 		}
-		tc_chain_memo_set_len(s->memo, c, ts->truncated ? 0 : n);
+		tc_chain_memo_set_len(c, ts->truncated ? 0 : n);
 		tc_chain_memo_count(s->memo, reached ? k : 0, rec - k0);
 	}
 	return 0;
@@ -357,7 +357,7 @@ static int walk_iframes(struct tc_target *t, struct tc_code_cache *cc, tc_raddr 
 	/* a walk that ended on an error may have recorded part of a chain: forget it */
 	struct tc_cm_chain *c = err && s->memo ? tc_chain_memo_thread(s->memo, ts->tstate) : NULL;
 	if (c)
-		tc_chain_memo_set_len(s->memo, c, 0);
+		tc_chain_memo_set_len(c, 0);
 	return err;
 }
 

@@ -1004,7 +1004,7 @@ START_TEST(test_chain_memo_bounds)
 	ck_assert_ptr_eq(tc_chain_memo_thread(m, 0x1000), a);
 	ck_assert_ptr_null(tc_chain_memo_thread(m, 0));
 	ck_assert_int_eq(tc_chain_memo_reserve(m, a, 1000), 0);
-	tc_chain_memo_set_len(m, a, 1000);
+	tc_chain_memo_set_len(a, 1000);
 	ck_assert_int_eq(tc_chain_memo_reserve(m, a, TC_CM_MAX_FRAMES + 1), -1);
 	ck_assert_uint_eq(a->n, 0); /* no room: emptied, not half kept */
 	tc_chain_memo_get_stats(m, &st);
