@@ -4,9 +4,9 @@
 # Usage: scripts/deps.sh [build|check]   (check adds what the test suites need)
 set -euo pipefail
 what=${1:-build}
-pkgs=(gcc make meson ninja-build pkg-config libelf-dev libdw-dev libcjson-dev libbpf-dev libncurses-dev check python3)
+pkgs=(gcc make meson ninja-build pkg-config libelf-dev libdw-dev libcjson-dev libbpf-dev libncurses-dev libseccomp-dev check python3)
 if [ "$what" = check ]; then
-	pkgs+=(python3-pytest gdb patchelf curl xz-utils binutils tmux nodejs npm)
+	pkgs+=(python3-pytest gdb patchelf curl xz-utils binutils tmux strace nodejs npm)
 fi
 missing=()
 for p in "${pkgs[@]}"; do
