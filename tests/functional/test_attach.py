@@ -3,6 +3,10 @@
 
 tests/targets/clock_split.py spends 75% of wall time in hot() and 25% in cold() by the clock,
 so a wall-clock sampler must find hot in 75% +/- 5 points of its samples on any machine.
+
+No assertion depends on how fast the machine is: how many samples a recording gets is only
+bounded from below by one and from above by what the rate allows (a sampler never takes more
+than it was asked for); how fast sampling is belongs to bench/.
 """
 
 import json
@@ -27,6 +31,24 @@ def share(stacks, qualname):
     return hit / total if total else 0.0
 
 
+def check_count(total, rate_hz, seconds):
+    """At least one sample, and never more than the rate allows over the duration (plus the
+    first sample at time 0). Fewer is not a failure: a loaded machine misses ticks."""
+    assert total >= 1, "no samples"
+    assert total <= rate_hz * seconds + 1, \
+        "%d samples in %.1f s at %d Hz: more than were asked for" % (total, seconds, rate_hz)
+
+
+def summary_counts(text):
+    """(samples, failed, missed, requested Hz) from the summary's header lines."""
+    m = re.search(r"^duration [\d.]+ s, (\d+) samples, (\d+) failed \([\d.]+%\), (\d+) missed$",
+                  text, re.M)
+    assert m, "no duration line in the summary:\n%s" % text
+    hz = re.search(r"^rate achieved [\d.]+ Hz \(requested ([\d.]+) Hz\)$", text, re.M)
+    assert hz, "no rate line in the summary:\n%s" % text
+    return int(m.group(1)), int(m.group(2)), int(m.group(3)), float(hz.group(1))
+
+
 def check_hot_frames(stacks, info):
     """Every hot/cold frame names the target's file and a line inside the function."""
     for fn in ("hot", "cold"):
@@ -44,9 +66,7 @@ def test_hot_share_collapsed(interp, procs, tmp_path):
     r = run_tc("attach", target.pid, "-r", "1000", "-d", "3", "-o", out, timeout=60)
     assert r.returncode == 0, "exit %d, stderr:\n%s" % (r.returncode, r.stderr)
     stacks = parse_collapsed(out.read_text())
-    total = sum(c for _, _, c in stacks)
-    assert total >= 2700, "only %d samples in 3 s at 1 kHz" % total
-    assert total <= 3300, "%d samples in 3 s at 1 kHz" % total
+    check_count(sum(c for _, _, c in stacks), 1000, 3)
     assert {tid for tid, _, _ in stacks} == {info["native_id"]}
     hot, cold = share(stacks, "hot"), share(stacks, "cold")
     assert 0.70 <= hot <= 0.80, "hot in %.1f%% of samples (cold %.1f%%)" % (100 * hot, 100 * cold)
@@ -104,20 +124,24 @@ def test_collapsed_to_stdout(interp, procs):
     r = run_tc("attach", target.pid, "-d", "1", "-o", "-", timeout=60)
     assert r.returncode == 0, "exit %d, stderr:\n%s" % (r.returncode, r.stderr)
     stacks = parse_collapsed(r.stdout)
-    total = sum(c for _, _, c in stacks)
-    assert total >= 700, "only %d samples in 1 s at the default 1 kHz" % total
+    check_count(sum(c for _, _, c in stacks), 1000, 1)
     assert 0.65 <= share(stacks, "hot") <= 0.85
 
 
 @pytest.mark.interpreters("debian-3.11")
-@pytest.mark.parametrize("rate,hz", [("1khz", 1000), ("2000us", 500), ("2k", 2000)])
+@pytest.mark.parametrize("rate,hz", [("1khz", 1000), ("2000us", 500), ("2k", 2000), ("250", 250)])
 def test_rate_spellings(interp, procs, tmp_path, rate, hz):
+    """The rate each spelling asks for, as the summary reports it; the samples taken agree with
+    the summary's own counts, and none beyond what that rate allows."""
     target, info = start_clock_split(procs, interp)
-    out = tmp_path / "out.txt"
-    r = run_tc("attach", target.pid, "-r", rate, "-d", "2", "-o", out, timeout=60)
+    r = run_tc("attach", target.pid, "-r", rate, "-d", "1", "-f", "summary", "-o", "-")
     assert r.returncode == 0, "exit %d, stderr:\n%s" % (r.returncode, r.stderr)
-    total = sum(c for _, _, c in parse_collapsed(out.read_text()))
-    assert 0.8 * 2 * hz <= total <= 1.1 * 2 * hz, "%d samples at %s for 2 s" % (total, rate)
+    samples, failed, missed, requested = summary_counts(r.stdout)
+    assert requested == hz, "-r %s asked for %.1f Hz, not %d:\n%s" % (rate, requested, hz, r.stdout)
+    assert 1 <= samples <= hz * 1 + 1 and failed <= samples, r.stdout
+    # one thread: one thread-sample per sample (failed ones record nothing)
+    m = re.search(r"^1 threads, (\d+) thread-samples", r.stdout, re.M)
+    assert m and int(m.group(1)) == samples - failed, r.stdout
 
 
 def valid_collapsed(path):
@@ -161,8 +185,7 @@ def test_signal_ends_recording_with_complete_file(interp, procs, tmp_path, signu
     assert out.exists(), "no output file after the signal; stderr:\n%s" % tc.stderr()
     stacks = valid_collapsed(out)
     assert not isinstance(stacks, str), stacks
-    total = sum(c for _, _, c in stacks)
-    assert total >= 500, "only %d samples in ~2 s at 1 kHz" % total
+    assert sum(c for _, _, c in stacks) >= 1, "no samples before the signal"
     assert 0.6 <= share(stacks, "hot") <= 0.9
     assert sorted(os.listdir(str(outdir))) == ["f.txt"], "leftover files: %r" % os.listdir(str(outdir))
     assert target.popen.poll() is None, "the target died"
@@ -175,14 +198,12 @@ def test_target_exit_keeps_samples(interp, procs, tmp_path):
     reaper = threading.Thread(target=target.popen.wait, daemon=True)
     reaper.start()
     out = tmp_path / "f.txt"
-    t0 = time.monotonic()
-    r = run_tc("attach", target.pid, "-d", "10", "-o", out, timeout=60)
-    elapsed = time.monotonic() - t0
+    # an hour's recording: only the target's exit can end it before run_tc gives up on a hang
+    r = run_tc("attach", target.pid, "-d", "3600", "-o", out, timeout=120)
     assert r.returncode == 0, "exit %d, stderr:\n%s" % (r.returncode, r.stderr)
     assert target.popen.wait(5) == 0
-    assert elapsed < 8, "attach ran %.1f s after the target exited at ~1.5 s" % elapsed
     assert r.stderr.strip(), "no note on stderr that the target exited"
     stacks = parse_collapsed(out.read_text())
-    total = sum(c for _, _, c in stacks)
-    assert total >= 300, "only %d samples from a target that ran ~1.5 s" % total
+    assert sum(c for _, _, c in stacks) >= 1, "no samples from a target that ran ~1.5 s"
+    assert {tid for tid, _, _ in stacks} == {info["native_id"]}
     assert share(stacks, "hot") > 0.5
