@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "reader/sandbox.h"
 
 #ifndef TC_VERSION
 #define TC_VERSION "0.1.0"
@@ -106,6 +107,15 @@ void tc_usage(FILE *out, const char *command)
 
 int main(int argc, char **argv)
 {
+	const char *why = NULL;
+
+	/* First of all, before any argument names a target: from here on the kernel refuses
+	 * every call that could write to or stop another process (reader/sandbox.h). */
+	if (tc_sandbox_enter(TC_SANDBOX_ASAN ? TC_SANDBOX_ALLOW_PTRACE : 0, &why) != 0) {
+		fprintf(stderr, "%s: cannot install the read-only sandbox (seccomp): %s\n", tc_prog,
+			why ? why : "unknown reason");
+		return TC_EXIT_RUNTIME;
+	}
 	if (argc < 2)
 		return tc_usage_error(NULL, "missing command");
 	const char *cmd = argv[1];

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: MIT */
+/* Skipping a Check test honestly. Check has no "skipped" result and runs every test in a
+ * forked child, so a test that cannot run here (not root, no seccomp, no /dev/full) used to
+ * `return` and count as a pass. TC_SKIP records the reason where the parent sees it (a shared
+ * page mapped before main) and the program's main returns tc_skip_status(failed): 77 when a
+ * test was skipped and none failed, which meson reports as SKIP and `make check` refuses. */
+#ifndef TC_TEST_SKIP_H
+#define TC_TEST_SKIP_H
+
+/* Record that test TEST was skipped because of WHY (also printed on stderr). */
+void tc_skip_note(const char *test, const char *why);
+
+/* Exit status of a test program: EXIT_FAILURE when FAILED > 0, else 77 when any test was
+ * skipped (the reasons are printed again), else EXIT_SUCCESS. */
+int tc_skip_status(int failed);
+
+/* Skip the current test (a START_TEST body) with reason WHY. */
+#define TC_SKIP(why)                              \
+	do {                                      \
+		tc_skip_note(__func__, (why));    \
+		return;                           \
+	} while (0)
+
+#endif
