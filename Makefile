@@ -23,6 +23,7 @@ provision: deps
 
 unit: all
 	$(MESON) test -C $(BUILD) --print-errorlogs
+	$(PYTHON) scripts/check_results.py $(BUILD)
 
 functional: all provision
 	$(PYTHON) -m pytest -q tests/functional
@@ -31,7 +32,8 @@ check: deps
 	$(MAKE) all
 	$(MAKE) provision
 	$(MESON) test -C $(BUILD) --print-errorlogs
-	$(PYTHON) -m pytest -q -p no:cacheprovider tests/functional
+	$(PYTHON) scripts/check_results.py $(BUILD)
+	$(PYTHON) -m pytest -q -rs -p no:cacheprovider tests/functional
 
 demo: all
 	scripts/demo.sh $(BUILD)/tachyon-c
