@@ -282,6 +282,10 @@ int tc_x86_decode(const uint8_t *code, size_t len, uint64_t pc, struct tc_x86_in
 		in.flow = TC_X86_RET;
 	if (in.opcode == 0xff && ((in.reg & 7) == 2 || (in.reg & 7) == 4))
 		in.flow = TC_X86_INDIRECT;
+	/* The architecture's limit: a longer instruction (prefixes before a long encoding)
+	 * faults on the CPU, so these bytes are not code this decoder should describe. */
+	if (p > 15)
+		return -TC_EINVAL;
 	in.len = (uint8_t)p;
 	if (in.base == TC_X86_RIP)
 		in.mem_target = pc + p + (uint64_t)in.disp;

@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Install what building and testing tachyon-c needs, with apt-get, only when missing.
-# Usage: scripts/deps.sh [build|check]   (check adds what the test suites need)
+# Usage: scripts/deps.sh [build|check|fuzz|sanitize]   (check adds what the test suites need;
+# fuzz and sanitize add clang and its sanitizer and libFuzzer runtimes)
 set -euo pipefail
 what=${1:-build}
 pkgs=(gcc make meson ninja-build pkg-config libelf-dev libdw-dev libcjson-dev libbpf-dev libncurses-dev libseccomp-dev check python3)
-if [ "$what" = check ]; then
+if [ "$what" = fuzz ] || [ "$what" = sanitize ]; then
+	# clang with its runtimes: libFuzzer (-fsanitize=fuzzer), ASan and UBSan
+	pkgs+=(clang libclang-rt-14-dev)
+fi
+if [ "$what" = check ] || [ "$what" = sanitize ]; then
 	pkgs+=(python3-pytest gdb patchelf curl xz-utils binutils tmux strace nodejs npm)
 fi
 missing=()

@@ -152,6 +152,13 @@ START_TEST(test_refusals)
 	ck_assert_int_eq(tc_x86_decode(truncated, sizeof truncated, 0, &in), -TC_ERANGE);
 	ck_assert_int_eq(tc_x86_decode(trunc_imm, sizeof trunc_imm, 0, &in), -TC_ERANGE);
 	ck_assert_int_eq(tc_x86_decode(many_prefixes, sizeof many_prefixes, 0, &in), -TC_EINVAL);
+	/* 12 prefixes + REX + add r/m64, imm8 (4 bytes): 16 bytes, over the 15-byte limit
+	 * (found by tests/fuzz/fuzz_x86; the decoder used to report a 16-byte instruction) */
+	const uint8_t too_long[] = {0x3e, 0x3e, 0x3e, 0x3e, 0x3e, 0x3e, 0x3e, 0x3e, 0x3e,
+				    0x3e, 0x3e, 0x3e, 0x48, 0x83, 0xc7, 0x30};
+	ck_assert_int_eq(tc_x86_decode(too_long, sizeof too_long, 0, &in), -TC_EINVAL);
+	ck_assert_int_eq(tc_x86_decode(too_long + 1, sizeof too_long - 1, 0, &in), 0);
+	ck_assert_uint_eq(in.len, 15);
 	ck_assert_int_eq(tc_x86_decode(NULL, 4, 0, &in), -TC_EINVAL);
 	ck_assert_int_eq(tc_x86_decode(truncated, 0, 0, &in), -TC_ERANGE);
 }
