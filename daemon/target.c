@@ -63,6 +63,7 @@ static int minor_from_name(const char *path)
 }
 
 struct rodata_search {
+	int major; /* 0: 3 */
 	int minor;
 	char best[24];
 	bool exact;
@@ -75,7 +76,7 @@ static int rodata_cb(const char *s, size_t len, void *arg)
 {
 	struct rodata_search *rs = arg;
 	char want[16];
-	int wl = snprintf(want, sizeof want, "3.%d.", rs->minor);
+	int wl = snprintf(want, sizeof want, "%d.%d.", rs->major ? rs->major : 3, rs->minor);
 	for (size_t i = 0; i + (size_t)wl < len + 1 && i < len; i++) {
 		if (strncmp(s + i, want, (size_t)wl) != 0)
 			continue;
@@ -125,6 +126,37 @@ static int version_from_file(struct tc_elf *e, const char *path, uint32_t *hex)
 	if (n && rs.best[n - 1] == '+')
 		rs.best[n - 1] = '\0';
 	return tc_version_parse(rs.best, hex);
+}
+
+/* An interpreter older than 3.7 (2.7, 3.6) has no _PyRuntime but still defines
+ * Py_Initialize: name its version (major.minor from the file name, micro from .rodata) so
+ * the user is told "unsupported version", not "not Python". Returns 0 and *HEX (micro 0
+ * when .rodata does not say), or -TC_ENOENT. */
+static int old_version(struct tc_elf *e, const char *path, uint32_t *hex)
+{
+	const char *p = strstr(base_name(path), "python");
+	char *end;
+	long major, minor;
+
+	if (!p || tc_elf_symbol(e, "Py_Initialize", NULL, NULL) != 0)
+		return -TC_ENOENT;
+	p += 6;
+	if (!isdigit((unsigned char)p[0]))
+		return -TC_ENOENT;
+	major = strtol(p, &end, 10);
+	if (*end != '.' || !isdigit((unsigned char)end[1]) || major < 2 || major > 3)
+		return -TC_ENOENT;
+	minor = strtol(end + 1, NULL, 10);
+	if (minor > 99)
+		return -TC_ENOENT;
+	struct rodata_search rs = {.major = (int)major, .minor = (int)minor};
+	tc_elf_each_string(e, 5, 256, rodata_cb, &rs);
+	size_t n = strlen(rs.best);
+	if (n && rs.best[n - 1] == '+')
+		rs.best[n - 1] = '\0';
+	if (!n || tc_version_parse(rs.best, hex) != 0)
+		*hex = TC_PY_HEX((unsigned)major, (unsigned)minor, 0) | 0xf0;
+	return 0;
 }
 
 /* Scan the writable mappings of PATH for the 3.13+ debug cookie at an 8-aligned address.
@@ -226,7 +258,12 @@ static int try_file(pid_t pid, struct tc_remote *mem, const struct tc_maps *maps
 	else if (tc_elf_section(e, ".PyRuntime", &value, NULL) == 0)
 		how = ".PyRuntime section";
 	if (!how) {
-		err = -TC_ENOENT;
+		/* no runtime to read, but maybe a version to report (settle refuses it) */
+		err = old_version(e, first->path, &f->hex);
+		if (err == 0) {
+			snprintf(f->path, sizeof f->path, "%s", first->path);
+			snprintf(f->how, sizeof f->how, "Py_Initialize (before 3.7)");
+		}
 		goto out;
 	}
 	int64_t bias = 0;
