@@ -8,7 +8,9 @@
 #
 # Manifest: $CACHE/interpreters.tsv, one line per interpreter:
 #   name <TAB> command (absolute path) <TAB> expected version <TAB> kind
-# A missing interpreter that this script is able to obtain is an error (exit 1), never a skip.
+# and $CACHE/unsupported.tsv, the same for interpreters tachyon-c must refuse (too old).
+# The set of names is tests/interpreters.txt: a listed interpreter that cannot be provisioned
+# (or an unlisted one in the manifest) is an error (exit 1), never a skip.
 set -euo pipefail
 
 CACHE=${TACHYON_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tachyon-c}
@@ -89,12 +91,23 @@ need_tools() {
 
 need_tools
 MANIFEST="$CACHE/interpreters.tsv"
+UNSUPPORTED="$CACHE/unsupported.tsv"
+LIST="$(cd "$(dirname "$0")/.." && pwd)/tests/interpreters.txt"
 # Built under a name of this run's own and renamed at the end: two runs at once (two test
 # sessions) must not interleave their lines.
 TMP_MANIFEST="$MANIFEST.tmp.$$"
-trap 'rm -f "$TMP_MANIFEST"' EXIT
+TMP_UNSUPPORTED="$UNSUPPORTED.tmp.$$"
+trap 'rm -f "$TMP_MANIFEST" "$TMP_UNSUPPORTED"' EXIT
 : >"$TMP_MANIFEST"
-add() { printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >>"$TMP_MANIFEST"; }
+: >"$TMP_UNSUPPORTED"
+# role of NAME in tests/interpreters.txt (matrix / unsupported), empty when not listed
+role() { awk -v n="$1" '!/^#/ && $1 == n { print $2 }' "$LIST"; }
+add() {
+	case $(role "$1") in
+	unsupported) printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >>"$TMP_UNSUPPORTED" ;;
+	*) printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >>"$TMP_MANIFEST" ;;
+	esac
+}
 
 # --- system 3.11 (bookworm) and its debug build -----------------------------------------
 if ! command -v python3.11-dbg >/dev/null || [ ! -x /usr/bin/python3.11 ]; then
@@ -127,26 +140,51 @@ for v in 3.13 3.14 3.15; do
 	add "debian-${v}d" "$CACHE/bin/debian-${v}d" "$ver" distro-debug
 done
 
-# --- pyenv source builds (shared libpython, DWARF) when this machine has them -------------
+# --- bullseye 2.7.18: an interpreter too old to read (exit 5 is tested against it) --------
+unpack bullseye "$B" python2.7-minimal libpython2.7-minimal
+wrapper debian-2.7 "$B/usr/bin/python2.7" "$B/usr"
+add debian-2.7 "$CACHE/bin/debian-2.7" 2.7.18 distro
+
+# --- pyenv source builds (shared libpython, DWARF): part of this machine's image ----------
+# Only the builds tests/interpreters.txt names; one that is missing fails the run below
+# with how to build it, instead of quietly shrinking the matrix.
 PYENV_ROOT=${PYENV_ROOT:-$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")}
-for d in "$PYENV_ROOT"/versions/3.*; do
-	[ -d "$d" ] || continue
-	full=$(basename "$d")
-	case "$full" in 3.9.* | 3.1[0-5].*) ;; *) continue ;; esac
+fail=0
+for name in $(awk '!/^#/ && $1 ~ /^pyenv-/ { print $1 }' "$LIST"); do
+	full=${name#pyenv-}
 	minor=${full%.*}
-	[ -x "$d/bin/python$minor" ] && add "pyenv-$full" "$d/bin/python$minor" "$full" source-shared
+	exe="$PYENV_ROOT/versions/$full/bin/python$minor"
+	if [ ! -x "$exe" ]; then
+		log "$name: $exe is missing; the image is expected to have it (build it with:" \
+			"PYTHON_CONFIGURE_OPTS=--enable-shared pyenv install $full)"
+		fail=1
+		continue
+	fi
+	add "$name" "$exe" "$full" source-shared
+done
+
+# --- the manifests hold exactly the listed names -------------------------------------------
+listed=$(awk '!/^#/ && NF { print $1 }' "$LIST" | sort)
+got=$(cut -f1 "$TMP_MANIFEST" "$TMP_UNSUPPORTED" | sort)
+for name in $(comm -23 <(printf '%s\n' "$listed") <(printf '%s\n' "$got")); do
+	log "$name is listed in tests/interpreters.txt but was not provisioned"
+	fail=1
+done
+for name in $(comm -13 <(printf '%s\n' "$listed") <(printf '%s\n' "$got")); do
+	log "$name was provisioned but is not listed in tests/interpreters.txt"
+	fail=1
 done
 
 # --- every interpreter must actually start ------------------------------------------------
-fail=0
 while IFS=$'\t' read -r name cmd ver kind; do
 	got=$("$cmd" -S -c 'import platform; print(platform.python_version())' 2>&1) || got="(failed: $got)"
 	if [ "$got" != "$ver" ]; then
 		log "$name: expected $ver, got $got"
 		fail=1
 	fi
-done <"$TMP_MANIFEST"
+done < <(cat "$TMP_MANIFEST" "$TMP_UNSUPPORTED")
 [ $fail -eq 0 ] || exit 1
+mv "$TMP_UNSUPPORTED" "$UNSUPPORTED"
 mv "$TMP_MANIFEST" "$MANIFEST"
 log "$(wc -l <"$MANIFEST") interpreters ready ($MANIFEST)"
 printf '%s\n' "$MANIFEST"

@@ -40,11 +40,51 @@ class Interp:
 
 
 _MANIFEST = None
+_UNSUPPORTED = None
+INTERPRETER_LIST = REPO / "tests" / "interpreters.txt"
+
+
+def listed(role):
+    """Names tests/interpreters.txt gives ROLE ("matrix" or "unsupported"), in file order."""
+    names = []
+    for line in INTERPRETER_LIST.read_text().splitlines():
+        fields = line.split()
+        if fields and not fields[0].startswith("#") and fields[1] == role:
+            names.append(fields[0])
+    return names
+
+
+def _read_tsv(path):
+    entries = []
+    with open(path) as f:
+        for line in f:
+            if line.strip():
+                name, cmd, version, kind = line.rstrip("\n").split("\t")
+                entries.append(Interp(name, cmd, version, kind))
+    return entries
+
+
+def _check_names(entries, role, path):
+    got, want = sorted(e.name for e in entries), sorted(listed(role))
+    if got != want:
+        raise pytest.UsageError("%s does not hold the %s interpreters of %s: missing %s, "
+                                "unlisted %s" % (path, role, INTERPRETER_LIST,
+                                                  sorted(set(want) - set(got)),
+                                                  sorted(set(got) - set(want))))
+
+
+def unsupported():
+    """The interpreters tachyon-c must refuse (too old), provisioned with the manifest."""
+    global _UNSUPPORTED
+    if _UNSUPPORTED is None:
+        manifest()
+    return _UNSUPPORTED
 
 
 def manifest():
-    """Run scripts/provision.sh once and return the interpreters of its manifest."""
-    global _MANIFEST
+    """Run scripts/provision.sh once and return the interpreters of its manifest (exactly the
+    matrix of tests/interpreters.txt; anything else is a usage error, never a smaller run)."""
+    global _MANIFEST, _UNSUPPORTED
     if _MANIFEST is None:
         try:
             r = subprocess.run([str(REPO / "scripts" / "provision.sh")], stdout=subprocess.PIPE,
@@ -55,15 +95,14 @@ def manifest():
             raise pytest.UsageError("scripts/provision.sh failed (%d):\n%s"
                                     % (r.returncode, r.stderr))
         path = r.stdout.strip().splitlines()[-1]
-        entries = []
-        with open(path) as f:
-            for line in f:
-                if line.strip():
-                    name, cmd, version, kind = line.rstrip("\n").split("\t")
-                    entries.append(Interp(name, cmd, version, kind))
+        entries = _read_tsv(path)
         if not entries:
             raise pytest.UsageError("empty interpreter manifest %s" % path)
-        _MANIFEST = entries
+        _check_names(entries, "matrix", path)
+        old_path = Path(path).parent / "unsupported.tsv"
+        old = _read_tsv(old_path)
+        _check_names(old, "unsupported", old_path)
+        _MANIFEST, _UNSUPPORTED = entries, old
     return _MANIFEST
 
 
