@@ -8,6 +8,7 @@
  * means minutes as a duration, as in sleep(1). */
 #include "cli/args.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdbool.h>
 #include <strings.h>
@@ -134,4 +135,24 @@ int tc_parse_duration(const char *s, double *seconds)
 	err = 0;
 out:
 	return err;
+}
+
+/* Digits only: strtol alone would also take leading spaces, a sign, and "0x" after them. */
+int tc_parse_pid(const char *s, pid_t *pid)
+{
+	long long v = 0;
+
+	if (!s[0])
+		return -TC_EINVAL;
+	for (const char *c = s; *c; c++) {
+		if (*c < '0' || *c > '9')
+			return -TC_EINVAL;
+		v = v * 10 + (*c - '0');
+		if (v > INT_MAX)
+			return -TC_EINVAL;
+	}
+	if (v == 0)
+		return -TC_EINVAL;
+	*pid = (pid_t)v;
+	return 0;
 }

@@ -37,8 +37,7 @@ void tc_usage(FILE *out, const char *command);
 int tc_usage_error(const char *command, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/* Parse a PID argument. Returns 0 and *PID, or -1 (not a positive integer). */
-int tc_parse_pid(const char *s, pid_t *pid);
+/* tc_parse_pid (a PID operand) is in cli/args.h. */
 
 /* The operands ARGV[FIRST..ARGC) of COMMAND must be exactly one PID. Returns 0 and *PID, or
  * the usage exit code after reporting what is wrong. */

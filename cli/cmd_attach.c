@@ -3,7 +3,7 @@
  *
  * The output file is always complete: regular files are written under a temporary name in
  * the same directory and renamed into place; '-' and paths that are not regular files
- * (pipes, /dev/stdout) are written directly. Ctrl-C and SIGTERM end the recording early and
+ * (pipes, /dev/stdout) are written directly (cli/outfile.h, also for symlinks). Ctrl-C and SIGTERM end the recording early and
  * still write the file; a target that exits ends it too (exit 0, with a note). */
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -20,6 +20,7 @@
 
 #include "cli/args.h"
 #include "cli/cli.h"
+#include "cli/outfile.h"
 #include "daemon/alloc.h"
 #include "daemon/sampler.h"
 #include "daemon/sinks/sinks.h"
@@ -37,58 +38,26 @@ static int write_profile(struct tc_profile *p, enum tc_format fmt, FILE *f)
 	}
 }
 
-/* Write P to PATH (NULL: summary on stdout). Returns 0 or an exit code. */
+/* Write P to PATH (NULL: stdout) through cli/outfile.h. Returns 0 or an exit code (message
+ * printed). */
 static int emit(struct tc_profile *p, const char *path, enum tc_format fmt)
 {
-	struct stat st;
-	if (!path || strcmp(path, "-") == 0 || (stat(path, &st) == 0 && !S_ISREG(st.st_mode))) {
-		FILE *f = stdout;
-		bool close_it = false;
-		if (path && strcmp(path, "-") != 0) {
-			f = fopen(path, "w");
-			if (!f) {
-				fprintf(stderr, "%s: cannot open %s: %s\n", tc_prog, path, strerror(errno));
-				return TC_EXIT_RUNTIME;
-			}
-			close_it = true;
-		}
-		int err = write_profile(p, fmt, f);
-		if (fflush(f) != 0)
-			err = -TC_EIO;
-		if (close_it && fclose(f) != 0)
-			err = -TC_EIO;
-		if (err) {
-			fprintf(stderr, "%s: writing %s failed\n", tc_prog, path ? path : "stdout");
-			return TC_EXIT_RUNTIME;
-		}
-		return 0;
+	struct tc_outfile o;
+	int rc = tc_outfile_open(path ? path : "-", TC_OUT_ATOMIC, &o);
+
+	if (rc)
+		return rc;
+	errno = 0;
+	int err = write_profile(p, fmt, o.f);
+	if (err == -TC_EIO)
+		o.err = errno;
+	if (err == -TC_ENOMEM) {
+		/* nothing written: the destination keeps what it had */
+		tc_outfile_abort(&o);
+		return tc_cli_fail(-TC_ENOMEM, 0, "writing the profile");
 	}
-	size_t n = strlen(path) + 32;
-	char *tmp = malloc(n);
-	if (!tmp)
-		return TC_EXIT_RUNTIME;
-	snprintf(tmp, n, "%s.tmp.%d", path, (int)getpid());
-	FILE *f = fopen(tmp, "w");
-	if (!f) {
-		fprintf(stderr, "%s: cannot create %s: %s\n", tc_prog, tmp, strerror(errno));
-		free(tmp);
-		return TC_EXIT_RUNTIME;
-	}
-	int err = write_profile(p, fmt, f);
-	if (fflush(f) != 0 || fsync(fileno(f)) != 0)
-		err = -TC_EIO;
-	if (fclose(f) != 0)
-		err = -TC_EIO;
-	if (!err && rename(tmp, path) != 0)
-		err = -TC_EIO;
-	if (err) {
-		fprintf(stderr, "%s: writing %s failed: %s\n", tc_prog, path, strerror(errno));
-		unlink(tmp);
-		free(tmp);
-		return TC_EXIT_RUNTIME;
-	}
-	free(tmp);
-	return 0;
+	/* a write error left the stream's error flag set: closing reports it */
+	return tc_outfile_close(&o);
 }
 
 /* --alloc-log FILE: the allocator summary (daemon/alloc.h) as one JSON line per second,
@@ -101,7 +70,8 @@ struct alloc_log {
 	bool started;
 	struct tc_alloc *a;
 	struct tc_remote *mem;
-	FILE *f;
+	struct tc_outfile out;
+	FILE *f; /* out.f */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	bool done;
@@ -128,12 +98,12 @@ static int alloc_log_line(struct alloc_log *l)
 	if (!j)
 		return -TC_ENOMEM;
 	cJSON_AddNumberToObject(j, "time", mono_now() - l->t0);
-	char *text = cJSON_PrintUnformatted(j);
+	err = tc_outfile_put_json(l->f, j);
 	cJSON_Delete(j);
-	if (!text)
-		return -TC_ENOMEM;
-	err = fprintf(l->f, "%s\n", text) < 0 || fflush(l->f) != 0 ? -TC_EIO : 0;
-	free(text);
+	if (!err && (fflush(l->f) != 0 || ferror(l->f))) {
+		l->out.err = errno; /* the reason, for the message when the log is closed */
+		err = -TC_EIO;
+	}
 	if (!err)
 		l->lines++;
 	return err;
@@ -175,11 +145,12 @@ static int alloc_log_start(struct alloc_log *l, struct tc_target *t, const char 
 	sigset_t block, old;
 	int err;
 
-	l->f = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
-	if (!l->f) {
-		fprintf(stderr, "%s: cannot open %s: %s\n", tc_prog, path, strerror(errno));
-		return TC_EXIT_RUNTIME;
-	}
+	/* streamed, not renamed into place: the log is complete up to its last line, and can
+	 * be read while it grows */
+	err = tc_outfile_open(path, TC_OUT_STREAM, &l->out);
+	if (err)
+		return err;
+	l->f = l->out.f;
 	/* located on this thread through t->mem, before the sampler starts using it */
 	err = tc_alloc_open(t, &l->a);
 	if (!err)
@@ -222,15 +193,18 @@ static int alloc_log_stop(struct alloc_log *l, const char *path)
 		l->started = false;
 		pthread_cond_destroy(&l->cv);
 		pthread_mutex_destroy(&l->mu);
-		if (l->err && l->err != -TC_ESRCH) {
-			fprintf(stderr, "%s: allocator log %s stopped early (error %d)\n", tc_prog,
-				path, -l->err);
+		if (l->err && l->err != -TC_ESRCH && l->err != -TC_EIO) {
+			fprintf(stderr, "%s: allocator log %s stopped early: %s\n", tc_prog,
+				path, tc_strerror(l->err));
 			rc = TC_EXIT_RUNTIME;
 		}
 	}
-	if (l->f && l->f != stdout && fclose(l->f) != 0) {
-		fprintf(stderr, "%s: writing %s failed: %s\n", tc_prog, path, strerror(errno));
-		rc = TC_EXIT_RUNTIME;
+	/* a write error (-TC_EIO) is still flagged on the stream: closing reports its reason */
+	if (l->f) {
+		int crc = tc_outfile_close(&l->out);
+
+		if (crc)
+			rc = crc;
 	}
 	l->f = NULL;
 	tc_remote_free(l->mem);
@@ -273,6 +247,8 @@ int tc_cmd_attach(int argc, char **argv)
 				return tc_usage_error("attach", "bad duration '%s' (seconds, e.g. 10 or 500ms)", optarg);
 			break;
 		case 'o':
+			if (!optarg[0])
+				return tc_usage_error("attach", "-o needs a file name ('-' for stdout)");
 			out = optarg;
 			break;
 		case 'f':
@@ -298,6 +274,8 @@ int tc_cmd_attach(int argc, char **argv)
 			mode = optarg;
 			break;
 		case 'A':
+			if (!optarg[0])
+				return tc_usage_error("attach", "--alloc-log needs a file name ('-' for stdout)");
 			alloc_path = optarg;
 			break;
 		case 'h':

@@ -9,6 +9,8 @@
 
 #include "cli/args.h"
 #include "cli/cli.h"
+#include "cli/outfile.h"
+#include "daemon/sinks/escape.h"
 #include "daemon/sampler.h"
 
 static double ratio(double a, double b)
@@ -129,13 +131,9 @@ static int print_json(pid_t pid, const struct tc_target *t, const struct tc_prof
 		free(len);
 	}
 	cJSON_AddBoolToObject(o, "target_exited", st->target_exited);
-	char *txt = cJSON_PrintUnformatted(o);
+	int err = tc_outfile_put_json(stdout, o);
 	cJSON_Delete(o);
-	if (!txt)
-		return -TC_ENOMEM;
-	puts(txt);
-	free(txt);
-	return 0;
+	return err;
 }
 
 int tc_cmd_bench(int argc, char **argv)
@@ -203,8 +201,10 @@ int tc_cmd_bench(int argc, char **argv)
 			goto out;
 		}
 	} else {
+		char version[4 * sizeof t->version];
+
 		printf("tachyon-c bench: pid %d, Python %s, %.2f s back to back\n", (int)pid,
-		       t->version, secs);
+		       tc_esc_text(t->version, version, sizeof version), secs);
 		printf("  samples        %llu (%llu failed, %llu retried)\n",
 		       (unsigned long long)st->samples, (unsigned long long)st->failed,
 		       (unsigned long long)rep.retries);
@@ -227,7 +227,7 @@ int tc_cmd_bench(int argc, char **argv)
 	}
 	if (st->target_exited)
 		fprintf(stderr, "%s: process %d exited during the benchmark\n", tc_prog, (int)pid);
-	rc = TC_EXIT_OK;
+	rc = tc_outfile_check_stdout();
 out:
 	tc_profile_free(p);
 	tc_target_free(t);

@@ -7,7 +7,9 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/outfile.h"
 #include "daemon/code_cache.h"
+#include "daemon/sinks/escape.h"
 #include "daemon/unwind.h"
 
 /* A walk that raced the target (torn read) is retried a few times before giving up. */
@@ -92,20 +94,20 @@ static int print_json(struct tc_target *t, struct tc_code_cache *cc, struct tc_s
 		cJSON_AddBoolToObject(th, "truncated", ts->truncated);
 		cJSON_AddItemToArray(threads, th);
 	}
-	char *text = cJSON_PrintUnformatted(root);
+	int err = tc_outfile_put_json(stdout, root);
 	cJSON_Delete(root);
-	if (!text)
-		return -TC_ENOMEM;
-	puts(text);
-	free(text);
-	return 0;
+	return err;
 }
 
 static void print_text(struct tc_target *t, struct tc_code_cache *cc, struct tc_snapshot *s)
 {
-	printf("Process %d: Python %s%s%s (%s)\n", (int)t->pid, t->version,
-	       t->layout.debug ? " debug" : "", t->layout.free_threaded ? " free-threaded" : "",
-	       t->binary);
+	/* every string below comes from the target: escaped (daemon/sinks/escape.h) */
+	printf("Process %d: Python ", (int)t->pid);
+	tc_esc_fputs(t->version, stdout);
+	printf("%s%s (", t->layout.debug ? " debug" : "",
+	       t->layout.free_threaded ? " free-threaded" : "");
+	tc_esc_fputs(t->binary, stdout);
+	printf(")\n");
 	for (size_t i = 0; i < s->nthreads; i++) {
 		const struct tc_thread_stack *ts = &s->threads[i];
 		printf("\nThread %llu", (unsigned long long)ts->native_id);
@@ -127,12 +129,16 @@ static void print_text(struct tc_target *t, struct tc_code_cache *cc, struct tc_
 		for (size_t j = ts->n; j-- > 0;) {
 			struct rframe r;
 			resolve(t, cc, &s->frames[ts->first + j], &r);
-			printf("  File \"%s\", line ", r.file ? r.file : "<unknown>");
+			printf("  File \"");
+			tc_esc_fputs(r.file ? r.file : "<unknown>", stdout);
+			printf("\", line ");
 			if (r.line >= 0)
 				printf("%d", r.line);
 			else
 				printf("?");
-			printf(", in %s\n", r.qualname ? r.qualname : "<unknown>");
+			printf(", in ");
+			tc_esc_fputs(r.qualname ? r.qualname : "<unknown>", stdout);
+			printf("\n");
 			rframe_free(&r);
 		}
 	}
@@ -233,7 +239,7 @@ int tc_cmd_dump(int argc, char **argv)
 	} else {
 		print_text(t, cc, &s);
 	}
-	rc = fflush(stdout) == 0 ? TC_EXIT_OK : TC_EXIT_RUNTIME;
+	rc = tc_outfile_check_stdout();
 out:
 	tc_chain_memo_free(s.memo);
 	tc_snapshot_free(&s);

@@ -13,7 +13,9 @@
 
 #include "cli/args.h"
 #include "cli/cli.h"
+#include "cli/outfile.h"
 #include "daemon/alloc.h"
+#include "daemon/sinks/escape.h"
 
 const char tc_usage_stats[] =
 	"usage: tachyon-c stats PID [--json] [--watch SECONDS] [--verbose]\n"
@@ -76,8 +78,11 @@ static void print_unavailable(const cJSON *u)
 	if (!u || !u->child)
 		return;
 	printf("\nUnavailable on this build:\n");
-	cJSON_ArrayForEach(it, u)
-		printf("  %s: %s\n", it->string, cJSON_IsString(it) ? it->valuestring : "?");
+	cJSON_ArrayForEach(it, u) {
+		printf("  %s: ", it->string);
+		tc_esc_fputs(cJSON_IsString(it) ? it->valuestring : "?", stdout);
+		putchar('\n');
+	}
 }
 
 static void print_text(const struct tc_alloc *a, const struct tc_alloc_walk *w, pid_t pid,
@@ -87,10 +92,16 @@ static void print_text(const struct tc_alloc *a, const struct tc_alloc_walk *w, 
 	char b1[32], b2[32], b3[32], b4[32], b5[32];
 	cJSON *j;
 
-	printf("Process %d: Python %s\n", (int)pid, version);
+	/* the version and where things were found come from the target: escaped */
+	printf("Process %d: Python ", (int)pid);
+	tc_esc_fputs(version, stdout);
+	putchar('\n');
 	if (verbose) {
-		printf("  pymalloc: %s\n", tc_alloc_how_pymalloc(a));
-		printf("  gc:       %s\n", tc_alloc_how_gc(a));
+		printf("  pymalloc: ");
+		tc_esc_fputs(tc_alloc_how_pymalloc(a), stdout);
+		printf("\n  gc:       ");
+		tc_esc_fputs(tc_alloc_how_gc(a), stdout);
+		putchar('\n');
 	}
 	if (!w->why) {
 		printf("\npymalloc (pools of %u KiB, arenas of %u KiB)\n", s->pool_size / 1024,
@@ -146,19 +157,15 @@ static void print_text(const struct tc_alloc *a, const struct tc_alloc_walk *w, 
 static int print_json(const struct tc_alloc *a, const struct tc_alloc_walk *w, double elapsed)
 {
 	cJSON *j = tc_alloc_json(a, NULL, w);
-	char *text;
+	int err;
 
 	if (!j)
 		return -TC_ENOMEM;
 	if (elapsed >= 0)
 		cJSON_AddNumberToObject(j, "time", elapsed);
-	text = cJSON_PrintUnformatted(j);
+	err = tc_outfile_put_json(stdout, j);
 	cJSON_Delete(j);
-	if (!text)
-		return -TC_ENOMEM;
-	puts(text);
-	free(text);
-	return 0;
+	return err;
 }
 
 static double now(void)
@@ -198,7 +205,6 @@ static int run_bench(struct tc_target *t, struct tc_alloc *a, struct tc_alloc_wa
 	struct tc_remote_stats r0, r1;
 	struct tc_alloc_summary s;
 	cJSON *o = NULL, *sec;
-	char *text;
 	int err = 0;
 
 	if (!ts)
@@ -241,13 +247,7 @@ static int run_bench(struct tc_target *t, struct tc_alloc *a, struct tc_alloc_wa
 	cJSON_AddNumberToObject(sec, "pools_read", (double)w->pools_read);
 	cJSON_AddNumberToObject(sec, "bytes_in_use", (double)w->bytes_in_use);
 	cJSON_AddNumberToObject(sec, "allocated_blocks", (double)w->allocated_blocks);
-	text = cJSON_PrintUnformatted(o);
-	if (!text) {
-		err = -TC_ENOMEM;
-		goto out;
-	}
-	puts(text);
-	free(text);
+	err = tc_outfile_put_json(stdout, o);
 out:
 	cJSON_Delete(o);
 	free(ts);
@@ -338,13 +338,18 @@ int tc_cmd_stats(int argc, char **argv)
 		rc = tc_cli_fail(err, pid, "locating the allocator of");
 		goto out;
 	}
-	if (verbose && (json || watch > 0 || walks))
-		fprintf(stderr, "%s: pymalloc: %s\n%s: gc: %s\n", tc_prog, tc_alloc_how_pymalloc(a),
-			tc_prog, tc_alloc_how_gc(a));
+	if (verbose && (json || watch > 0 || walks)) {
+		fprintf(stderr, "%s: pymalloc: ", tc_prog);
+		tc_esc_fputs(tc_alloc_how_pymalloc(a), stderr);
+		fprintf(stderr, "\n%s: gc: ", tc_prog);
+		tc_esc_fputs(tc_alloc_how_gc(a), stderr);
+		fputc('\n', stderr);
+	}
 
 	if (bench) {
 		err = run_bench(t, a, w, bench);
-		rc = err ? tc_cli_fail(err, pid, "reading allocator statistics of") : TC_EXIT_OK;
+		rc = err ? tc_cli_fail(err, pid, "reading allocator statistics of") :
+			   tc_outfile_check_stdout();
 		goto out;
 	}
 	if (watch <= 0 && !walks) {
@@ -361,7 +366,7 @@ int tc_cmd_stats(int argc, char **argv)
 			rc = tc_cli_fail(err, pid, "printing");
 			goto out;
 		}
-		rc = fflush(stdout) == 0 ? TC_EXIT_OK : TC_EXIT_RUNTIME;
+		rc = tc_outfile_check_stdout();
 		goto out;
 	}
 
@@ -383,10 +388,14 @@ int tc_cmd_stats(int argc, char **argv)
 			break;
 		}
 		err = print_json(a, w, now() - t0);
-		if (err || fflush(stdout) != 0) {
-			rc = TC_EXIT_RUNTIME;
+		if (err) {
+			rc = tc_cli_fail(err, pid, "printing statistics of");
 			break;
 		}
+		/* each record is flushed as written; a full disk or a closed pipe ends the watch */
+		rc = tc_outfile_check_stdout();
+		if (rc)
+			break;
 		done++;
 		if (walks)
 			continue;

@@ -8,22 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/args.h"
 #include "cli/cli.h"
+#include "daemon/sinks/escape.h"
 #include "layouts/version.h"
+#include "reader/proc.h"
 #include "tc/common.h"
 
 const char *tc_prog = "tachyon-c";
-
-int tc_parse_pid(const char *s, pid_t *pid)
-{
-	char *end;
-	errno = 0;
-	long v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v <= 0 || v > 0x3fffffff)
-		return -1;
-	*pid = (pid_t)v;
-	return 0;
-}
 
 int tc_cli_one_pid(const char *command, int argc, char **argv, int first, pid_t *pid)
 {
@@ -91,8 +83,8 @@ int tc_cli_fail(int err, pid_t pid, const char *doing)
 		fprintf(stderr, "%s: out of memory while %s\n", tc_prog, doing);
 		return TC_EXIT_RUNTIME;
 	default:
-		fprintf(stderr, "%s: error while %s process %d (code %d)\n", tc_prog, doing,
-			(int)pid, -err);
+		fprintf(stderr, "%s: error while %s process %d: %s\n", tc_prog, doing, (int)pid,
+			tc_strerror(err));
 		return TC_EXIT_RUNTIME;
 	}
 }
@@ -100,23 +92,34 @@ int tc_cli_fail(int err, pid_t pid, const char *doing)
 int tc_cli_attach(pid_t pid, struct tc_target **t)
 {
 	struct tc_attach_diag d;
+	/* the diagnosis quotes the target's paths and version text: escaped for the terminal */
+	char found[4 * sizeof d.found], detail[4 * sizeof d.detail];
+
+	/* a kernel thread has no user memory: attaching would only say the process is gone */
+	if (tc_proc_kernel_thread(pid) == 1) {
+		fprintf(stderr, "%s: not a Python process: %d is a kernel thread.\n", tc_prog,
+			(int)pid);
+		return TC_EXIT_NOTPY;
+	}
 	int err = tc_target_attach(pid, t, &d);
 	if (err == 0)
 		return 0;
+	tc_esc_text(d.found, found, sizeof found);
+	tc_esc_text(d.detail, detail, sizeof detail);
 	switch (-err) {
 	case TC_ENOTPY:
 		fprintf(stderr, "%s: not a Python process: %s.\n  tachyon-c supports CPython %s.\n",
-			tc_prog, d.found[0] ? d.found : "no Python runtime found", TC_PY_RANGE);
+			tc_prog, found[0] ? found : "no Python runtime found", TC_PY_RANGE);
 		return TC_EXIT_NOTPY;
 	case TC_EVERSION:
 		fprintf(stderr, "%s: unsupported version: found %s%s%s.\n  tachyon-c supports CPython %s.\n",
-			tc_prog, d.found[0] ? d.found : "an unknown Python",
-			d.detail[0] ? ": " : "", d.detail, TC_PY_RANGE);
+			tc_prog, found[0] ? found : "an unknown Python",
+			detail[0] ? ": " : "", detail, TC_PY_RANGE);
 		return TC_EXIT_NOTPY;
 	case TC_EINVAL:
 		fprintf(stderr, "%s: cannot read %s: %s.\n  tachyon-c supports CPython %s.\n",
-			tc_prog, d.found[0] ? d.found : "this process",
-			d.detail[0] ? d.detail : "its interpreter state failed validation", TC_PY_RANGE);
+			tc_prog, found[0] ? found : "this process",
+			detail[0] ? detail : "its interpreter state failed validation", TC_PY_RANGE);
 		return TC_EXIT_NOTPY;
 	default:
 		return tc_cli_fail(err, pid, "attaching to");

@@ -80,6 +80,32 @@ int tc_proc_check(pid_t pid)
 	return 0;
 }
 
+#define TC_PF_KTHREAD 0x00200000u /* include/linux/sched.h */
+
+/* The flags are field 9 of stat, the 7th after the command name, which is in parentheses
+ * and may itself contain ") ": so count from the last ')'. */
+int tc_proc_kernel_thread(pid_t pid)
+{
+	char path[64];
+	char buf[1024];
+	size_t got = 0;
+	unsigned long flags;
+	char *rp;
+	int err;
+
+	if (pid <= 0)
+		return -TC_ESRCH;
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	err = read_small(path, buf, sizeof buf - 1, &got);
+	if (err)
+		return err;
+	buf[got] = '\0';
+	rp = strrchr(buf, ')');
+	if (!rp || sscanf(rp + 1, " %*c %*d %*d %*d %*d %*d %lu", &flags) != 1)
+		return -TC_EIO;
+	return (flags & TC_PF_KTHREAD) != 0;
+}
+
 int tc_proc_root_path(pid_t pid, const char *path, char *out, size_t len)
 {
 	int n;

@@ -19,6 +19,10 @@ int tc_proc_errno(int e);
  * to show its maps (ptrace access mode check failed). */
 int tc_proc_check(pid_t pid);
 
+/* Is PID a kernel thread (kthreadd, kworker: PF_KTHREAD in /proc/PID/stat)? Those have no
+ * user memory to read. Returns 1 (yes), 0 (no), or -TC_ESRCH / -TC_EPERM / -TC_EIO. */
+int tc_proc_kernel_thread(pid_t pid);
+
 /* Host path of target file PATH: "/proc/PID/root" + PATH, so a process in another mount
  * namespace (container) is read through its own root. Writes at most LEN bytes including
  * the NUL. Returns 0 or -TC_ERANGE. */

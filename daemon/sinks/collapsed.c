@@ -10,39 +10,19 @@
  * a decimal native id. An unknown LINE is written "?". Stacks with a zero count are left out.
  *
  * Escaping, chosen so that common names print untouched and the format stays reversible:
- * in FILE and QUALNAME, ';' -> "%3B", newline -> "%0A", carriage return -> "%0D" and '%'
- * itself -> "%25"; in QUALNAME also ':' -> "%3A". A reader therefore takes COUNT after the
- * last space, splits the rest on ';', and splits each frame on its last two ':' (LINE, then
- * QUALNAME; FILE may contain ':'). Spaces and any other bytes (UTF-8 included) pass as is. */
+ * in FILE and QUALNAME, ';' -> "%3B", '%' itself -> "%25", and every control character
+ * (C0 such as newline "%0A" or ESC "%1B", DEL "%7F", a C1 control as its two UTF-8 bytes
+ * "%C2%9B") and every byte that is not UTF-8 -> "%XX" (daemon/sinks/escape.h); in QUALNAME
+ * also ':' -> "%3A". A reader therefore takes COUNT after the last space, splits the rest on
+ * ';', splits each frame on its last two ':' (LINE, then QUALNAME; FILE may contain ':') and
+ * percent-decodes the bytes. Spaces and other UTF-8 pass as is, and no terminal control
+ * sequence from the target reaches the file. */
 #include "daemon/sinks/sinks.h"
+#include "daemon/sinks/escape.h"
 
 #include <inttypes.h>
 
 #include "tc/common.h"
-
-/* Write S to OUT with the escapes above; ':' is escaped too when COLON is set. */
-static void tc_collapsed_put(FILE *out, const char *s, bool colon)
-{
-	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
-		switch (*c) {
-		case ';':
-		case '\n':
-		case '\r':
-		case '%':
-			fprintf(out, "%%%02X", *c);
-			break;
-		case ':':
-			if (colon) {
-				fputs("%3A", out);
-				break;
-			}
-			putc(*c, out);
-			break;
-		default:
-			putc(*c, out);
-		}
-	}
-}
 
 /* Write the root label of thread I. */
 static void tc_collapsed_root(const struct tc_profile *p, size_t i, FILE *out)
@@ -74,9 +54,9 @@ int tc_sink_collapsed(const struct tc_profile *p, FILE *out)
 				const struct tc_pframe *f = tc_profile_get_frame(p, ids[k]);
 
 				putc(';', out);
-				tc_collapsed_put(out, f->file, false);
+				tc_esc_collapsed(f->file, false, out);
 				putc(':', out);
-				tc_collapsed_put(out, f->qualname, true);
+				tc_esc_collapsed(f->qualname, true, out);
 				if (f->line >= 0)
 					fprintf(out, ":%" PRId32, f->line);
 				else

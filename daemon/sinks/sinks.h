@@ -21,7 +21,7 @@ enum tc_format tc_format_from_name(const char *name);
 enum tc_format tc_format_from_path(const char *path);
 
 /* Collapsed stacks: "tid:NATIVE_ID;FILE:QUALNAME:LINE;... COUNT\n", root first. Escaping
- * of ';', newline, '%' (and ':' in QUALNAME) is described in collapsed.c. */
+ * of ';', '%', control characters (and ':' in QUALNAME) is described in collapsed.c. */
 int tc_sink_collapsed(const struct tc_profile *p, FILE *out);
 /* Speedscope file format, one "sampled" profile per thread. */
 int tc_sink_speedscope(const struct tc_profile *p, FILE *out);

@@ -7,9 +7,11 @@
  *
  * The JSON is streamed by hand rather than built as a cJSON tree: a long recording holds
  * millions of frame ids and the tree would cost tens of bytes per number. Strings are escaped
- * per RFC 8259 and must come out as valid UTF-8, whatever the target handed us, so invalid
- * byte sequences (say, a lone surrogate encoded by a lenient decoder) become U+FFFD. */
+ * per RFC 8259 by tc_esc_json (daemon/sinks/escape.h): control characters, DEL and C1 included
+ * as \u00NN so the file is safe to print, and invalid byte sequences (say, a lone surrogate
+ * encoded by a lenient decoder) become U+FFFD, since JSON text must be UTF-8. */
 #include "daemon/sinks/sinks.h"
+#include "daemon/sinks/escape.h"
 
 #include <inttypes.h>
 #include <stdbool.h>
@@ -18,91 +20,11 @@
 
 #define TC_SPEEDSCOPE_SCHEMA "https://www.speedscope.app/file-format-schema.json"
 
-/* Length of the valid UTF-8 sequence starting at S (1-4), or 0 when S starts an invalid
- * one (overlong forms, surrogates, code points past U+10FFFF, truncated sequences). */
-static int tc_utf8_len(const unsigned char *s)
-{
-	unsigned char c = s[0];
-	unsigned char lo = 0x80, hi = 0xbf;
-	int n;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2;
-	else if (c >= 0xe0 && c <= 0xef)
-		n = 3;
-	else if (c >= 0xf0 && c <= 0xf4)
-		n = 4;
-	else
-		return 0;
-	/* The second byte's range is what rules out overlongs, surrogates and > U+10FFFF. */
-	if (c == 0xe0)
-		lo = 0xa0;
-	else if (c == 0xed)
-		hi = 0x9f;
-	else if (c == 0xf0)
-		lo = 0x90;
-	else if (c == 0xf4)
-		hi = 0x8f;
-	if (s[1] < lo || s[1] > hi)
-		return 0;
-	for (int i = 2; i < n; i++) {
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	}
-	return n;
-}
-
-/* Write the characters of S escaped for the inside of a JSON string literal. */
-static void tc_json_chars(FILE *out, const char *s)
-{
-	const unsigned char *c = (const unsigned char *)s;
-
-	while (*c) {
-		int n = tc_utf8_len(c);
-
-		if (n == 0) {
-			fputs("\\ufffd", out);
-			c++;
-			continue;
-		}
-		if (n > 1) {
-			fwrite(c, 1, (size_t)n, out);
-			c += n;
-			continue;
-		}
-		switch (*c) {
-		case '"':
-			fputs("\\\"", out);
-			break;
-		case '\\':
-			fputs("\\\\", out);
-			break;
-		case '\n':
-			fputs("\\n", out);
-			break;
-		case '\r':
-			fputs("\\r", out);
-			break;
-		case '\t':
-			fputs("\\t", out);
-			break;
-		default:
-			if (*c < 0x20)
-				fprintf(out, "\\u%04x", *c);
-			else
-				putc(*c, out);
-		}
-		c++;
-	}
-}
-
 /* Write S as a JSON string literal, quotes included. */
 static void tc_json_str(FILE *out, const char *s)
 {
 	putc('"', out);
-	tc_json_chars(out, s);
+	tc_esc_json(s, out);
 	putc('"', out);
 }
 
@@ -113,7 +35,7 @@ static void tc_speedscope_name(const struct tc_profile *p, FILE *out)
 
 	putc('"', out);
 	if (m->command && m->command[0]) {
-		tc_json_chars(out, m->command);
+		tc_esc_json(m->command, out);
 		fprintf(out, " (pid %d)\"", m->pid);
 	} else {
 		fprintf(out, "pid %d\"", m->pid);

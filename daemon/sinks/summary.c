@@ -9,8 +9,10 @@
  * samples in the first table, by total samples in the second). A recursive function counts
  * once per stack in its total, so no total exceeds 100%. Percentages are of all thread-samples
  * recorded (one sampling instant of a process with four threads records four). Control
- * characters in names are printed as '?' so that a hostile name cannot break the table. */
+ * characters in names are printed escaped ("\x1b", "\u009b": daemon/sinks/escape.h) so that a
+ * hostile name can neither break the table nor drive the terminal. */
 #include "daemon/sinks/sinks.h"
+#include "daemon/sinks/escape.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -161,11 +163,10 @@ static void tc_summary_count(struct tc_summary *s)
 	}
 }
 
-/* Print S with control characters replaced by '?'. */
+/* Print S with control characters escaped (daemon/sinks/escape.h). */
 static void tc_summary_put(FILE *out, const char *str)
 {
-	for (const unsigned char *c = (const unsigned char *)str; *c; c++)
-		putc(*c < 0x20 || *c == 0x7f ? '?' : *c, out);
+	tc_esc_fputs(str, out);
 }
 
 /* PART as a percentage of WHOLE, 0 when WHOLE is 0. */

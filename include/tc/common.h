@@ -28,6 +28,10 @@ enum {
 	TC_ECORRUPT = 11 /* remote structure inconsistent (torn read, cycle): transient */
 };
 
+/* A short phrase for a TC_E* code, either sign ("no such process"); "unknown error" for a
+ * value that is none of them. Static storage, never NULL. Implemented in reader/errors.c. */
+const char *tc_strerror(int err);
+
 #define TC_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Read a little-endian scalar at BUF+OFF without alignment or aliasing assumptions.

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* Unit tests for cli/args.c: sampling rates (frequencies and intervals) and durations,
- * good and bad. */
+ * good and bad; PID operands (cli/errors.c); the words for error codes (tc_strerror). */
 #include <check.h>
+#include <limits.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
 
 #include "cli/args.h"
 #include "tc/common.h"
@@ -107,6 +110,58 @@ START_TEST(test_duration_bad)
 }
 END_TEST
 
+/* ---- PIDs ---- */
+
+static const char *const bad_pids[] = {
+	"", " 12", "12 ", "+1", "-1", "0", "00", "0x10", "1e3", "1.0", "12a", "\t7",
+	"2147483648", "99999999999", "18446744073709551617", "-2147483648",
+};
+
+START_TEST(test_pid_bad)
+{
+	pid_t pid = 1234;
+
+	ck_assert_msg(tc_parse_pid(bad_pids[_i], &pid) != 0, "accepted \"%s\"", bad_pids[_i]);
+	ck_assert_int_eq(pid, 1234);
+}
+END_TEST
+
+START_TEST(test_pid_good)
+{
+	pid_t pid = 0;
+
+	ck_assert_int_eq(tc_parse_pid("1", &pid), 0);
+	ck_assert_int_eq(pid, 1);
+	ck_assert_int_eq(tc_parse_pid("4194304", &pid), 0);
+	ck_assert_int_eq(pid, 4194304);
+	ck_assert_int_eq(tc_parse_pid("2147483647", &pid), 0);
+	ck_assert_int_eq(pid, INT_MAX);
+	ck_assert_int_eq(tc_parse_pid("012", &pid), 0);
+	ck_assert_int_eq(pid, 12);
+}
+END_TEST
+
+/* ---- error words ---- */
+
+START_TEST(test_strerror)
+{
+	/* every code has its own phrase, the same for either sign, and none is a number */
+	for (int e = TC_OK; e <= TC_ECORRUPT; e++) {
+		const char *w = tc_strerror(-e);
+
+		ck_assert_ptr_nonnull(w);
+		ck_assert_str_eq(w, tc_strerror(e));
+		ck_assert_str_ne(w, "unknown error");
+		ck_assert_msg(!strpbrk(w, "0123456789"), "code %d: \"%s\"", e, w);
+		for (int f = TC_OK; f < e; f++)
+			ck_assert_str_ne(w, tc_strerror(-f));
+	}
+	ck_assert_str_eq(tc_strerror(-TC_ESRCH), "no such process");
+	ck_assert_str_eq(tc_strerror(-(TC_ECORRUPT + 1)), "unknown error");
+	ck_assert_str_eq(tc_strerror(INT_MIN), "unknown error");
+}
+END_TEST
+
 static Suite *args_suite(void)
 {
 	Suite *s = suite_create("args");
@@ -119,6 +174,11 @@ static Suite *args_suite(void)
 	tc = tcase_create("duration");
 	tcase_add_loop_test(tc, test_duration_good, 0, (int)TC_ARRAY_LEN(good_durations));
 	tcase_add_loop_test(tc, test_duration_bad, 0, (int)TC_ARRAY_LEN(bad_durations));
+	suite_add_tcase(s, tc);
+	tc = tcase_create("pid");
+	tcase_add_loop_test(tc, test_pid_bad, 0, (int)TC_ARRAY_LEN(bad_pids));
+	tcase_add_test(tc, test_pid_good);
+	tcase_add_test(tc, test_strerror);
 	suite_add_tcase(s, tc);
 	return s;
 }

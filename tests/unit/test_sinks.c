@@ -3,7 +3,8 @@
  * escapes, and a round trip: write, parse back, same multiset of stacks and counts),
  * speedscope (parsed back with cJSON and checked field by field; the file is also left at
  * TC_BUILD_ROOT/tests/unit/speedscope_sample.json for tests/functional/test_viewers.py, which
- * validates it against speedscope's own schema), the summary table, and write errors. */
+ * validates it against speedscope's own schema), the summary table, write errors, and the
+ * escaping of hostile names (daemon/sinks/escape.h) in every writer. */
 #include <check.h>
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 
 #include "daemon/profile.h"
+#include "daemon/sinks/escape.h"
 #include "daemon/sinks/sinks.h"
 #include "tc/common.h"
 #include "skip.h"
@@ -485,7 +487,7 @@ START_TEST(test_summary)
 	text = render(p, summary30);
 	ck_assert_ptr_nonnull(strstr(text, "pid 99"));
 	ck_assert_ptr_nonnull(strstr(text, "Python 3.11.2, cpu mode"));
-	ck_assert_ptr_nonnull(strstr(text, "command: python?bad.py\n"));
+	ck_assert_ptr_nonnull(strstr(text, "command: python\\nbad.py\n"));
 	ck_assert_ptr_nonnull(strstr(text, "duration 0.60 s, 60 samples, 3 failed (5.0%)"));
 	ck_assert_ptr_nonnull(strstr(text, "rate achieved 100.0 Hz (requested 100.0 Hz)"));
 	ck_assert_ptr_nonnull(strstr(text, "2 threads, 100 thread-samples, 10 (10.0%) with no "
@@ -526,6 +528,188 @@ START_TEST(test_summary)
 }
 END_TEST
 
+/* ---- escaping (daemon/sinks/escape.h) ---- */
+
+/* ESC [31m, BEL, DEL, C1 CSI (U+009B), an invalid byte and a truncated sequence. */
+#define HOSTILE "f\x1b[31m\x07\x7f\xc2\x9b\xff\xe2\x82"
+
+/* No byte of S may drive a terminal: no C0 except newline, no DEL, no C1, valid UTF-8. */
+static void assert_terminal_safe(const char *s, const char *what)
+{
+	for (const unsigned char *c = (const unsigned char *)s; *c;) {
+		int n = tc_utf8_len(c);
+
+		ck_assert_msg(n > 0, "%s: invalid UTF-8 at offset %td", what, (const char *)c - s);
+		ck_assert_msg(*c >= 0x20 || *c == '\n', "%s: control byte 0x%02x at offset %td", what,
+			      *c, (const char *)c - s);
+		ck_assert_msg(*c != 0x7f, "%s: DEL at offset %td", what, (const char *)c - s);
+		ck_assert_msg(!(c[0] == 0xc2 && c[1] <= 0x9f), "%s: C1 control at offset %td", what,
+			      (const char *)c - s);
+		c += n;
+	}
+}
+
+static char *capture_fputs(void (*fn)(const char *, FILE *), const char *in)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	ck_assert_ptr_nonnull(f);
+	fn(in, f);
+	ck_assert_int_eq(fclose(f), 0);
+	return buf;
+}
+
+static void collapsed_colon(const char *s, FILE *f)
+{
+	tc_esc_collapsed(s, true, f);
+}
+
+static void collapsed_nocolon(const char *s, FILE *f)
+{
+	tc_esc_collapsed(s, false, f);
+}
+
+START_TEST(test_escape_text)
+{
+	static const struct {
+		const char *in, *want;
+	} cases[] = {
+		{ "plain name <module>", "plain name <module>" },
+		{ "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x90\x8d \xc2\xa0", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x90\x8d \xc2\xa0" },
+		{ HOSTILE, "f\\x1b[31m\\x07\\x7f\\u009b\\xff\\xe2\\x82" },
+		{ "a\nb\tc\rd\x01", "a\\nb\\tc\\rd\\x01" },
+		{ "\xc2\x80\xc2\x9f", "\\u0080\\u009f" },
+		{ "\xc0\xaf\xed\xa0\x80", "\\xc0\\xaf\\xed\\xa0\\x80" }, /* overlong '/', surrogate */
+		{ "", "" },
+	};
+	char buf[128];
+
+	for (size_t i = 0; i < TC_ARRAY_LEN(cases); i++) {
+		char *out = capture_fputs(tc_esc_fputs, cases[i].in), *dup = tc_esc_dup(cases[i].in);
+
+		ck_assert_str_eq(out, cases[i].want);
+		ck_assert_str_eq(tc_esc_text(cases[i].in, buf, sizeof buf), cases[i].want);
+		ck_assert_str_eq(dup, cases[i].want);
+		assert_terminal_safe(out, cases[i].in);
+		free(out);
+		free(dup);
+	}
+	/* too long: cut before the escape that does not fit, never inside it */
+	ck_assert_str_eq(tc_esc_text("ab\x1b" "cd", buf, 6), "ab");
+	ck_assert_str_eq(tc_esc_text("ab\x1b" "cd", buf, 7), "ab\\x1b");
+	ck_assert_str_eq(tc_esc_text("\xc3\xa9\xc3\xa9", buf, 4), "\xc3\xa9");
+}
+END_TEST
+
+START_TEST(test_escape_collapsed)
+{
+	char *out = capture_fputs(collapsed_colon, "a;b%c:d " HOSTILE "\n\xc3\xa9");
+
+	ck_assert_str_eq(out, "a%3Bb%25c%3Ad f%1B[31m%07%7F%C2%9B%FF%E2%82%0A\xc3\xa9");
+	free(out);
+	out = capture_fputs(collapsed_nocolon, "/x:y;z\r");
+	ck_assert_str_eq(out, "/x:y%3Bz%0D");
+	free(out);
+}
+END_TEST
+
+START_TEST(test_escape_json)
+{
+	/* valid UTF-8 with every kind of control: the escaped literal parses back to it */
+	static const char *const names[] = {
+		"f\x1b[31m\x07\x7f\xc2\x9b\xc2\x80 \"q\" \\ \n\t\r\x01 caf\xc3\xa9",
+		"plain",
+		"",
+	};
+	for (size_t i = 0; i < TC_ARRAY_LEN(names); i++) {
+		char *lit = capture_fputs(tc_esc_json, names[i]), *doc = NULL;
+		cJSON *j, *o;
+		char *printed, *safe;
+
+		assert_terminal_safe(lit, "tc_esc_json");
+		ck_assert_int_ge(asprintf(&doc, "\"%s\"", lit), 0);
+		j = cJSON_Parse(doc);
+		ck_assert_ptr_nonnull(j);
+		ck_assert_str_eq(j->valuestring, names[i]);
+		cJSON_Delete(j);
+		free(doc);
+		free(lit);
+
+		/* cJSON's own output, made safe afterwards: same round trip */
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "name", names[i]);
+		cJSON_AddNumberToObject(o, "n", 7);
+		printed = cJSON_PrintUnformatted(o);
+		safe = tc_esc_json_text(printed);
+		assert_terminal_safe(safe, "tc_esc_json_text");
+		cJSON_Delete(o);
+		o = cJSON_Parse(safe);
+		ck_assert_ptr_nonnull(o);
+		ck_assert_str_eq(cJSON_GetObjectItem(o, "name")->valuestring, names[i]);
+		ck_assert_int_eq(cJSON_GetObjectItem(o, "n")->valueint, 7);
+		cJSON_Delete(o);
+		free(printed);
+		free(safe);
+	}
+	/* not UTF-8: U+FFFD, in both */
+	char *lit = capture_fputs(tc_esc_json, "a\xff" "b\xe2\x82");
+	ck_assert_str_eq(lit, "a\\ufffdb\\ufffd\\ufffd");
+	free(lit);
+	char *safe = tc_esc_json_text("{\"a\":\"x\xffy\xc2\x9b\x7f\"}");
+	ck_assert_str_eq(safe, "{\"a\":\"x\\ufffdy\\u009b\\u007f\"}");
+	free(safe);
+}
+END_TEST
+
+START_TEST(test_escape_html)
+{
+	char *out = capture_fputs(tc_esc_html, "<a href=\"x\" title='t'>&amp;</a>" HOSTILE " \xc3\xa9");
+
+	ck_assert_str_eq(out, "&lt;a href=&quot;x&quot; title=&#39;t&#39;&gt;&amp;amp;&lt;/a&gt;"
+			      "f\\x1b[31m\\x07\\x7f\\u009b\\xff\\xe2\\x82 \xc3\xa9");
+	assert_terminal_safe(out, "tc_esc_html");
+	free(out);
+}
+END_TEST
+
+/* Every writer, fed names, files and a command line from a hostile target. */
+START_TEST(test_sinks_hostile_names)
+{
+	struct tc_profile_meta meta = { .pid = 7, .python_version = "3.12.1",
+					.command = "python3 " HOSTILE, .rate_hz = 100, .mode = "wall" };
+	struct tc_profile *p = tc_profile_new(&meta);
+	int32_t a = tc_profile_frame(p, "/t/" HOSTILE ".py", "n" HOSTILE, "q." HOSTILE, 3, 1);
+	int32_t b = tc_profile_frame(p, "/t/ok.py", "<module>", "<module>", 9, 1);
+	int32_t st[] = { a, b };
+	char *text;
+	cJSON *j;
+
+	ck_assert_int_eq(tc_profile_add(p, 11, 11, st, 2, 5), 0);
+	tc_profile_stats(p)->samples = 5;
+	tc_profile_stats(p)->duration = 0.05;
+
+	text = render(p, tc_sink_collapsed);
+	assert_terminal_safe(text, "collapsed");
+	ck_assert_ptr_nonnull(strstr(text, ":q.f%1B[31m%07%7F%C2%9B%FF%E2%82:3 5\n"));
+	free(text);
+
+	text = render(p, tc_sink_speedscope);
+	assert_terminal_safe(text, "speedscope");
+	j = cJSON_Parse(text);
+	ck_assert_ptr_nonnull(j);
+	free(text);
+	cJSON_Delete(j);
+
+	text = render(p, summary30);
+	assert_terminal_safe(text, "summary");
+	ck_assert_ptr_nonnull(strstr(text, "q.f\\x1b[31m\\x07\\x7f\\u009b\\xff\\xe2\\x82 ("));
+	free(text);
+	tc_profile_free(p);
+}
+END_TEST
+
 /* ---- errors ---- */
 
 START_TEST(test_write_errors)
@@ -557,6 +741,11 @@ static Suite *sinks_suite(void)
 	tcase_add_test(tc, test_speedscope_empty);
 	tcase_add_test(tc, test_summary);
 	tcase_add_test(tc, test_write_errors);
+	tcase_add_test(tc, test_escape_text);
+	tcase_add_test(tc, test_escape_collapsed);
+	tcase_add_test(tc, test_escape_json);
+	tcase_add_test(tc, test_escape_html);
+	tcase_add_test(tc, test_sinks_hostile_names);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 	return s;
