@@ -3,8 +3,10 @@
 
 Each test runs tachyon-c in a detached tmux session on a private server socket (killed at the
 end) at 120x40, presses keys and reads the screen back. Waits poll the screen until what is
-expected shows up (or a generous deadline passes); nothing asserts on timing. The session
-test also writes docs/examples/top-session.txt, a capture of that real session.
+expected shows up (or a generous deadline passes); nothing asserts on timing or on how many
+samples a stretch of time gives. The session test writes a capture of that real session into
+its temporary directory; docs/examples/top-session.txt is refreshed from it only on request
+(TC_TOP_SESSION_OUT=docs/examples/top-session.txt), never as a side effect of a test run.
 
 Targets: tests/targets/clock_split.py (one thread, 75% of wall time in hot(), 25% in cold()),
 tests/targets/top_threads.py (the same on the main thread plus a thread asleep in
@@ -22,10 +24,10 @@ import uuid
 
 import pytest
 
-from conftest import REPO, TARGETS, run_tc, start_clock_split, tc_argv
+from conftest import TARGETS, run_tc, start_clock_split, tc_argv
 
 SESSION_SUBSET = ("debian-3.11", "debian-3.15", "pyenv-3.12.1")
-EXAMPLE = REPO / "docs" / "examples" / "top-session.txt"
+SESSION_OUT = os.environ.get("TC_TOP_SESSION_OUT")  # also write the capture there
 WAIT = 20.0  # longest wait for the screen to show something (a loaded machine)
 
 
@@ -325,22 +327,29 @@ def test_top_session(interp, procs, tmp_path, tmux_sessions):
     t.keys("+")
     t.wait(lambda s: "refresh 1s" in s, "refresh 1s")
 
-    # -- pause: the screen stays as it is while sampling goes on
+    # -- pause: the screen stays as it is while sampling goes on. Watched over two refresh
+    # intervals (a slower machine only refreshes less often: it cannot make this fail), and
+    # redrawn by keys: the per-line view and back shows the same frozen figures
     t.keys("p")
     paused = t.wait(lambda s: "PAUSED" in status_line(s), "PAUSED")
-    time.sleep(2.5)  # more than two refreshes
-    assert t.screen() == paused, "the screen changed while paused"
+    end = time.monotonic() + 2.5
+    while time.monotonic() < end:
+        assert t.screen() == paused, "the screen changed while paused"
+        time.sleep(0.1)
+    t.keys("l")
+    t.wait(lambda s: "view lines" in status_line(s) and "PAUSED" in status_line(s), "paused lines")
+    t.keys("l")
+    t.wait(lambda s: s == paused, "the same paused screen after l l")
     t.keys("p")
-    s = t.wait(lambda s: "PAUSED" not in s and samples(s) >= samples(paused) + 150,
+    s = t.wait(lambda s: "PAUSED" not in s and samples(s) > samples(paused),
                "the sample count moving on")
 
-    # -- reset: counts start again
+    # -- reset: counts start again (fewer samples and less time in hot than before it)
     s = t.wait(lambda s: row(s, "hot") and row(s, "hot")["own_time"] >= 3, "hot at 3 s")
-    before = samples(s)
+    before, hot_before = samples(s), row(s, "hot")["own_time"]
     t.keys("r")
     s = t.wait(lambda s: has_rows("hot")(s) and samples(s) < before, "counts after reset")
-    assert row(s, "hot")["own_time"] < 2.5, s
-    assert samples(s) < before
+    assert row(s, "hot")["own_time"] < hot_before, s
 
     # -- resizes: columns drop in order, then the minimum size message
     t.resize(70, 30)
@@ -363,15 +372,18 @@ def test_top_session(interp, procs, tmp_path, tmux_sessions):
     assert t.exit_status() == 0
     s = t.wait(lambda s: "%Own" not in s, "the terminal restored")
 
-    if interp.name == SESSION_SUBSET[0]:
-        EXAMPLE.parent.mkdir(parents=True, exist_ok=True)
-        out = ["# A real `tachyon-c top` session, captured from tmux (120x40) by",
-               "# tests/functional/test_top.py::test_top_session on %s (Python %s)."
-               % (interp.name, interp.version),
-               "# Regenerated on every run of that test; do not edit by hand.", ""]
-        for title, screen in capture:
-            out += ["=== %s ===" % title, screen]
-        EXAMPLE.write_text("\n".join(out))
+    out = ["# A real `tachyon-c top` session, captured from tmux (120x40) by",
+           "# tests/functional/test_top.py::test_top_session on %s (Python %s)."
+           % (interp.name, interp.version),
+           "# Refreshed with TC_TOP_SESSION_OUT=docs/examples/top-session.txt python3 -m pytest",
+           "# tests/functional/test_top.py -k 'session and %s'; do not edit by hand." % interp.name,
+           ""]
+    for title, screen in capture:
+        out += ["=== %s ===" % title, screen]
+    (tmp_path / "top-session.txt").write_text("\n".join(out))
+    if SESSION_OUT and interp.name == SESSION_SUBSET[0]:
+        with open(SESSION_OUT, "w") as f:
+            f.write("\n".join(out))
 
 
 @pytest.mark.interpreters("debian-3.13")
@@ -417,12 +429,12 @@ def test_top_target_exit(interp, procs, tmp_path, tmux_sessions):
     s = t.wait(lambda s: "exited after" in s, "the exit banner")
     assert "process %d exited after" % target.pid in s and "Press q to quit" in s, s
     assert has_rows("hot", "cold")(s), "the last view is gone:\n%s" % s
-    time.sleep(1.5)
-    assert t.running(), "top ended on its own"
-    assert t.screen() == s, "the last view changed after the target exited"
     t.keys("l")  # keys still work on the last view
     t.wait(lambda s: "view lines" in status_line(s) and "exited after" in s and has_rows("hot")(s),
            "the per-line last view")
+    t.keys("l")  # and back: the very same figures (nothing was added after the exit)
+    t.wait(lambda x: x == s, "the same last view after l l")
+    assert t.running(), "top ended on its own"
     t.keys("q")
     assert t.exit_status() == 0
     s = t.wait(lambda s: "%Own" not in s, "the terminal restored")
