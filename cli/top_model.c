@@ -625,9 +625,13 @@ int tc_top_model_snap(struct tc_top_model *m, double now, struct tc_top_snap *s)
 	    grow((void **)&s->funcs, &s->cap_funcs, m->nfuncs, sizeof *s->funcs) ||
 	    grow((void **)&s->cells, &s->cap_cells, m->ncells, sizeof *s->cells))
 		return -TC_ENOMEM;
-	memcpy(s->lines, m->lines, m->nlines * sizeof *s->lines);
-	memcpy(s->funcs, m->funcs, m->nfuncs * sizeof *s->funcs);
-	memcpy(s->cells, m->cells, m->ncells * sizeof *s->cells);
+	/* an empty model has NULL arrays, and memcpy(NULL, ..., 0) is undefined (UBSan) */
+	if (m->nlines)
+		memcpy(s->lines, m->lines, m->nlines * sizeof *s->lines);
+	if (m->nfuncs)
+		memcpy(s->funcs, m->funcs, m->nfuncs * sizeof *s->funcs);
+	if (m->ncells)
+		memcpy(s->cells, m->cells, m->ncells * sizeof *s->cells);
 	s->nlines = m->nlines;
 	s->nfuncs = m->nfuncs;
 	s->ncells = m->ncells;
