@@ -19,6 +19,7 @@ import time
 import pytest
 
 from conftest import TARGETS, parse_collapsed, run_tc, start_clock_split, tc_argv
+from gil_target import start_gil
 
 # the formats, signals and early-end behaviour are checked on one build of each family
 SUBSET = ("debian-3.11", "debian-3.15", "pyenv-3.12.1")
@@ -207,3 +208,69 @@ def test_target_exit_keeps_samples(interp, procs, tmp_path):
     assert sum(c for _, _, c in stacks) >= 1, "no samples from a target that ran ~1.5 s"
     assert {tid for tid, _, _ in stacks} == {info["native_id"]}
     assert share(stacks, "hot") > 0.5
+
+
+# --- modes and --threads: tests/targets/h5_gil.py, one thread spinning with the GIL, the
+# others blocked (time.sleep, a lock, os.read) with it released. Each mode must record exactly
+# the threads it names, each in a stack it can really be in (see gil_target.py).
+
+PER_MINOR = ("debian-3.9", "pyenv-3.10.13", "debian-3.11", "pyenv-3.12.1", "debian-3.13",
+             "debian-3.14", "debian-3.15")
+
+
+def sampled(g, *args):
+    """Attach to G for a second with ARGS; returns {native id: {stack: count}} after checking
+    every stack is one its thread can be in."""
+    r = run_tc("attach", g.proc.pid, "-d", "1", "-f", "collapsed", "-o", "-", *args)
+    assert r.returncode == 0, "exit %d, stderr:\n%s" % (r.returncode, r.stderr)
+    got = {}
+    for tid, frames, count in parse_collapsed(r.stdout):
+        role = g.role_of(tid)
+        assert role is not None, "a stack for thread %d, which is none of the target's %r" % (
+            tid, sorted(g.by_role))
+        problem = g.stack_problem(role, frames)
+        assert problem is None, "%s: %s" % (" ".join(args) or "wall", problem)
+        got.setdefault(tid, {})
+        got[tid][tuple(frames)] = got[tid].get(tuple(frames), 0) + count
+    return got
+
+
+@pytest.mark.interpreters(*PER_MINOR)
+def test_mode_gil_records_only_the_gil_holder(interp, procs, tmp_path):
+    g = start_gil(procs, interp, tmp_path, "main")
+    # wall mode sees all four threads, each in its own stack: the target is what it says
+    wall = sampled(g)
+    assert set(wall) == {g.native_id(r) for r in g.by_role}, wall.keys()
+    gil = sampled(g, "--mode", "gil")
+    assert set(gil) == {g.native_id("spinner")}, \
+        "--mode gil recorded threads %r; only the spinner (%d) holds the GIL" % (
+            sorted(gil), g.native_id("spinner"))
+    assert sum(gil[g.native_id("spinner")].values()) >= 1
+    assert g.proc.finish() == 0
+
+
+@pytest.mark.interpreters(*SUBSET)
+def test_mode_cpu_records_only_running_threads(interp, procs, tmp_path):
+    g = start_gil(procs, interp, tmp_path, "worker")
+    cpu = sampled(g, "--mode", "cpu")
+    assert set(cpu) == {g.native_id("spinner")}, \
+        "--mode cpu recorded threads %r; only the spinner (%d) runs" % (
+            sorted(cpu), g.native_id("spinner"))
+    assert g.proc.finish() == 0
+
+
+@pytest.mark.interpreters(*PER_MINOR)
+def test_threads_main_records_only_the_main_thread(interp, procs, tmp_path):
+    # the main thread blocked, a worker spinning: --threads main is the blocked one alone
+    g = start_gil(procs, interp, tmp_path, "worker")
+    main = sampled(g, "--threads", "main")
+    assert set(main) == {g.native_id("reader")}, \
+        "--threads main recorded threads %r; the main thread is %d" % (
+            sorted(main), g.native_id("reader"))
+    assert list(main[g.native_id("reader")]) == [tuple(g.view("reader"))]
+    # and with --mode gil: the main thread never holds the GIL, the spinner is no main thread
+    r = run_tc("attach", g.proc.pid, "-d", "1", "--threads", "main", "--mode", "gil",
+               "-f", "collapsed", "-o", "-")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "", "--threads main --mode gil recorded:\n%s" % r.stdout[:2000]
+    assert g.proc.finish() == 0

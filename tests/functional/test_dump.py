@@ -10,6 +10,7 @@ import json
 import re
 
 from conftest import run_tc, start_stacks
+from gil_target import start_gil
 
 FIELDS = ("name", "qualname", "file", "line", "first_line")
 
@@ -140,3 +141,30 @@ def test_dump_text_is_traceback_ordered(interp, procs, tmp_path):
         assert re.search(r"(?<![\w])%s(?![\w])" % re.escape(innermost), lines[last_named[-1]]), \
             "thread %s: innermost %s is not the last frame listed" % (v["role"], innermost)
     assert target.finish() == 0, target.stderr()
+
+
+def test_dump_json_holds_gil(interp, procs, tmp_path):
+    """tests/targets/h5_gil.py: the main thread spins in pure Python and nothing else wants the
+    GIL, so it holds it at every instant; the other threads are blocked with it released.
+    Every interpreter of the matrix has a GIL-state layout (3.9-3.12 compiled-in tables,
+    3.13+ _Py_DebugOffsets), so holds_gil is known on each: true for exactly the spinner."""
+    g = start_gil(procs, interp, tmp_path, "main")
+    for walk in range(3):  # three dumps, each its own snapshot
+        r = run_tc("dump", g.proc.pid, "--json")
+        assert r.returncode == 0, "exit %d, stderr:\n%s" % (r.returncode, r.stderr)
+        threads = json.loads(r.stdout)["threads"]
+        held = {g.role_of(t["native_id"]): t["holds_gil"] for t in threads}
+        assert held == {"spinner": True, "sleeper": False, "waiter": False, "reader": False}, held
+        for t in threads:
+            role = g.role_of(t["native_id"])
+            frames = [(f["file"], f["qualname"], f["line"]) for f in reversed(t["frames"])]
+            problem = g.stack_problem(role, frames)
+            assert problem is None, problem
+            assert t["main"] is (role == "spinner")
+    # the text dump says which thread holds it, on that thread's heading alone
+    r = run_tc("dump", g.proc.pid)
+    assert r.returncode == 0, r.stderr
+    marked = [l for l in r.stdout.splitlines() if "holds the GIL" in l]
+    assert len(marked) == 1 and marked[0].startswith("Thread %d " % g.native_id("spinner")), \
+        r.stdout
+    assert g.proc.finish() == 0
