@@ -261,8 +261,9 @@ int tc_outfile_open(const char *path, enum tc_out_mode mode, struct tc_outfile *
 			continue;
 		}
 		if (!S_ISREG(st.st_mode)) {
-			/* pipe, terminal, device: written in place, never replaced */
-			rc = open_direct(o, cur, 0);
+			/* pipe, terminal, device: written in place, never replaced (and not
+			 * through a symlink swapped in since the lstat) */
+			rc = open_direct(o, cur, O_NOFOLLOW);
 			break;
 		}
 		rc = mode == TC_OUT_ATOMIC ? open_temp(o, cur, &st) :
