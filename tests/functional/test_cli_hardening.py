@@ -10,6 +10,8 @@
 
 import json
 import os
+import resource
+import signal
 import stat
 import subprocess
 import urllib.parse
@@ -226,6 +228,28 @@ def test_output_failure_keeps_destination(procs, tmp_path):
     assert str(d) in r.stderr
     assert os.listdir(str(work)) == ["adir"]
     assert os.listdir(str(d)) == ["keep"]
+
+
+def limit_file_size():
+    """In the child: files may not grow past 64 bytes; a write past it fails with EFBIG
+    instead of raising SIGXFSZ (an ignored signal stays ignored across exec)."""
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (64, 64))
+
+
+def test_output_write_failure_keeps_destination(procs, tmp_path):
+    """The write itself fails half way: the old file keeps its content, the temporary file is
+    gone, and the message gives the reason."""
+    p = start_parked(procs)
+    work = tmp_path / "work"
+    work.mkdir()
+    out = work / "profile.json"
+    out.write_text("old profile\n")
+    r = run_bytes("attach", "-d", "0.2", "-o", out, p.pid, preexec_fn=limit_file_size)
+    assert r.returncode == 1, r.stderr
+    assert "File too large" in r.stderr and str(out) in r.stderr, r.stderr
+    assert out.read_text() == "old profile\n"
+    assert os.listdir(str(work)) == ["profile.json"], "temporary file left behind"
 
 
 @pytest.mark.parametrize("option", ["-o", "--output", "--alloc-log"])
