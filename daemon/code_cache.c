@@ -3,10 +3,14 @@
  *
  * Open addressing keyed by the code object's address. A code object is immutable for its
  * lifetime in the parts read here (names, file, first line, line table), so an entry stays
- * right until the object is freed and its address reused for another code object: 3.14+
+ * right until the object is freed and its address reused for another code object. 3.14+
  * count such frees (the interpreter's code-object generation) and the walker empties the
- * cache when the count moves; before 3.14 a reused address is caught only when the type or
- * strings fail to validate, and the LRU bound makes stale entries age out.
+ * cache when the count moves. Before 3.14 each entry keeps a hash of the object's identity
+ * span (layouts/code_ident.c: on 3.12/3.13 it holds co_version, which every new code object
+ * takes from a counter; on 3.9-3.11 every immutable field and the name's bytes), and the
+ * walker's lookup compares it once per walk with bytes read in that walk's batch: a
+ * mismatch decodes the object afresh under a new serial, which every raw frame carries, so
+ * the memos keyed by raw frames (frame ids, the frame cache) cannot mix two objects.
  *
  * Bounded: when full, the least recently used half is dropped (entries carry the tick of
  * their last use) and the rest rehashed, so an insertion costs O(1) amortised. A list of the
@@ -30,6 +34,8 @@ struct tc_code_cache {
 	uint32_t *live;             /* the n occupied slots, in no order */
 	uint64_t tick;              /* uses so far; entries keep the tick of their last use */
 	struct tc_code_info *last; /* the entry returned last: recursion asks for it again */
+	uint64_t walk;              /* walks begun (tc_code_cache_begin_walk) */
+	uint32_t next_serial;
 	struct tc_code_cache_stats st;
 };
 
@@ -174,6 +180,54 @@ static int read_bytes(struct tc_target *t, tc_raddr addr, uint8_t **out, size_t 
 	return 0;
 }
 
+/* 64-bit hash of LEN bytes (identity spans are at most 192 bytes). */
+static uint64_t span_hash(const uint8_t *b, size_t len)
+{
+	uint64_t h = 0x9E3779B97F4A7C15ull ^ len;
+	for (size_t i = 0; i < len; i++) {
+		h ^= b[i];
+		h *= 0x100000001B3ull;
+		h ^= h >> 29;
+	}
+	return h;
+}
+
+/* Bytes of a name string compared for identity: from its length field on, the header and
+ * up to 48 bytes of characters (names longer than that differ in their first 48 bytes or
+ * in their length, which is in the span). */
+#define NAME_SPAN_MAX 96
+
+/* CI->name_addr's span: its length in CI->name_len and its hash in CI->name_ident. */
+static int name_span(struct tc_target *t, struct tc_code_info *ci)
+{
+	const struct tc_layout *l = &t->layout;
+	uint8_t b[NAME_SPAN_MAX];
+	uint32_t off;
+	unsigned kind;
+	size_t len;
+	size_t hdr = (size_t)l->unicode.ascii_data, from = (size_t)l->unicode.length;
+	if (hdr > sizeof b || from >= hdr)
+		return -TC_EINVAL;
+	int err = cread(t, ci->name_addr, b, hdr);
+	if (err)
+		return err;
+	if (tc_unicode_header(l, b, hdr, &off, &kind, &len) != 0)
+		return -TC_ECORRUPT;
+	size_t end = (size_t)off + len * kind;
+	if (end > sizeof b)
+		end = sizeof b;
+	if (end < hdr)
+		end = hdr;
+	if (end > hdr) {
+		err = cread(t, ci->name_addr + hdr, b + hdr, end - hdr);
+		if (err)
+			return err;
+	}
+	ci->name_len = (uint32_t)(end - from);
+	ci->name_ident = span_hash(b + from, ci->name_len);
+	return 0;
+}
+
 /* Read and validate the code object at ADDR into CI. */
 static int load(struct tc_target *t, tc_raddr addr, struct tc_code_info *ci)
 {
@@ -189,6 +243,11 @@ static int load(struct tc_target *t, tc_raddr addr, struct tc_code_info *ci)
 	if (t->code_type && tc_get_u64(buf, (size_t)l->object.ob_type) != t->code_type)
 		return -TC_ECORRUPT;
 	ci->addr = addr;
+	ci->flags = l->code.flags >= 0 ? (int32_t)tc_get_u32(buf, (size_t)l->code.flags) : -1;
+	ci->ident = span_hash(buf + l->code.ident_off, (size_t)l->code.ident_len);
+	ci->name_addr = tc_get_u64(buf, (size_t)l->code.name);
+	ci->name_len = 0;
+	ci->name_ident = 0;
 	ci->firstlineno = (int32_t)tc_get_u32(buf, (size_t)l->code.firstlineno);
 	ci->firsttraceable = l->code.firsttraceable >= 0 ?
 		(int32_t)tc_get_u32(buf, (size_t)l->code.firsttraceable) : -1;
@@ -214,6 +273,8 @@ static int load(struct tc_target *t, tc_raddr addr, struct tc_code_info *ci)
 	if (!err)
 		err = read_bytes(t, tc_get_u64(buf, (size_t)l->code.linetable), &ci->linetable,
 				 &ci->linetable_len);
+	if (!err && l->code.ident_name)
+		err = name_span(t, ci);
 	if (err)
 		info_release(ci);
 	return err;
@@ -290,9 +351,89 @@ int tc_code_cache_get(struct tc_code_cache *c, struct tc_target *t, tc_raddr add
 		c->st.failures++;
 		return err;
 	}
+	if (++c->next_serial == 0)
+		c->next_serial = 1;
+	c->slots[i].serial = c->next_serial;
+	c->slots[i].checked = c->walk;
 	c->slots[i].last_used = c->tick;
 	c->live[c->n++] = (uint32_t)i;
 	*out = c->last = &c->slots[i];
+	return 0;
+}
+
+uint64_t tc_code_cache_changes(const struct tc_code_cache *c)
+{
+	return c->st.misses + c->st.replaced + c->st.flushes;
+}
+
+void tc_code_cache_begin_walk(struct tc_code_cache *c)
+{
+	c->walk++;
+}
+
+/* Reads of the identity check: this walk's batch when the target has one. */
+static int wread(struct tc_target *t, tc_raddr addr, void *buf, size_t len)
+{
+	return t->pf ? tc_prefetch_read(t->pf, addr, buf, len) : tc_remote_read(t->mem, addr, buf, len);
+}
+
+/* Is the object at CI->addr still the one CI was decoded from? 1 yes, 0 no, or a read
+ * error (negative). */
+static int same_object(struct tc_target *t, const struct tc_code_info *ci)
+{
+	const struct tc_layout *l = &t->layout;
+	uint8_t b[NAME_SPAN_MAX > 128 ? NAME_SPAN_MAX : 128];
+	size_t n = (size_t)l->code.ident_len;
+	int err = wread(t, ci->addr + (tc_raddr)l->code.ident_off, b, n);
+	if (err)
+		return err;
+	if (span_hash(b, n) != ci->ident)
+		return 0;
+	if (!l->code.ident_name)
+		return 1;
+	err = wread(t, ci->name_addr + (tc_raddr)l->unicode.length, b, ci->name_len);
+	if (err)
+		return err;
+	return span_hash(b, ci->name_len) == ci->name_ident;
+}
+
+int tc_code_cache_get_checked(struct tc_code_cache *c, struct tc_target *t, tc_raddr addr,
+			      const struct tc_code_info **out)
+{
+	int err = tc_code_cache_get(c, t, addr, out);
+	if (err)
+		return err;
+	struct tc_code_info *ci = (struct tc_code_info *)*out;
+	if (ci->checked == c->walk || t->layout.code.ident_len <= 0) {
+		ci->checked = c->walk;
+		return 0;
+	}
+	c->st.checks++;
+	int same = same_object(t, ci);
+	if (same < 0)
+		return same;
+	ci->checked = c->walk;
+	if (same)
+		return 0;
+	/* another code object at this address: decode it in place, under a new serial */
+	c->st.replaced++;
+	uint64_t used = ci->last_used;
+	info_release(ci);
+	err = load(t, addr, ci);
+	if (err) {
+		/* the slot cannot stay half-empty in its probe run: start over (rare: the
+		 * object changed again while it was decoded) */
+		c->st.failures++;
+		ci->addr = addr; /* so that clearing releases it with the others */
+		tc_code_cache_clear(c);
+		return err;
+	}
+	if (++c->next_serial == 0)
+		c->next_serial = 1;
+	ci->serial = c->next_serial;
+	ci->checked = c->walk;
+	ci->last_used = used;
+	*out = ci;
 	return 0;
 }
 

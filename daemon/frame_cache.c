@@ -171,7 +171,8 @@ int tc_frame_cache_reserve(struct tc_frame_cache *fc, struct tc_fc_thread *th, s
 void tc_frame_cache_store(struct tc_frame_cache *fc, struct tc_fc_thread *th,
 			  const struct tc_raw_frame *frames, size_t n, size_t reused)
 {
-	memcpy(th->frames, frames, n * sizeof *frames);
+	if (n) /* an empty entry has no array yet */
+		memcpy(th->frames, frames, n * sizeof *frames);
 	th->n = n;
 	fc->st.reused += reused;
 	fc->st.resolved += n - reused;

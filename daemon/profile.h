@@ -64,10 +64,15 @@ int tc_profile_add_node(struct tc_profile *p, uint64_t native_tid, uint64_t thre
 size_t tc_profile_node_depth(const struct tc_profile *p, int32_t node);
 
 /* Bookkeeping the sampler fills in; sinks print it. */
+/* The outermost frame of a stack recorded cut (its chain did not reach the thread's base,
+ * or it was deeper than the walker follows): file and name of that marker frame. */
+#define TC_TRUNCATED_NAME "<truncated>"
+
 struct tc_profile_stats {
 	uint64_t samples;       /* sampling instants attempted */
 	uint64_t failed;        /* instants where the walk failed after a retry */
 	uint64_t missed;        /* deadlines skipped because the sampler fell behind */
+	uint64_t truncated;     /* thread stacks recorded cut (marked with TC_TRUNCATED_NAME) */
 	double start_time;      /* CLOCK_REALTIME seconds at start */
 	double duration;        /* seconds actually spent sampling */
 	bool target_exited;     /* the target went away during the recording */

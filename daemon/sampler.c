@@ -26,6 +26,7 @@
 struct fkey {
 	tc_raddr code;
 	int64_t addr;
+	uint32_t serial; /* which code object was at CODE (tc_raw_frame.serial) */
 	int32_t lineno;
 	int32_t id; /* -1: empty slot */
 };
@@ -41,9 +42,9 @@ struct fmap {
  * snapshot), then the instant counts as failed. */
 #define TC_SAMPLE_TRIES 4
 
-static uint64_t fhash(tc_raddr code, int64_t addr, int32_t lineno)
+static uint64_t fhash(tc_raddr code, uint32_t serial, int64_t addr, int32_t lineno)
 {
-	uint64_t h = code * 0x9E3779B97F4A7C15ull;
+	uint64_t h = (code ^ ((uint64_t)serial << 48)) * 0x9E3779B97F4A7C15ull;
 	h ^= (uint64_t)addr * 0xC2B2AE3D27D4EB4Full;
 	h ^= (uint64_t)(uint32_t)lineno * 0x165667B19E3779F9ull;
 	return h ^ (h >> 29);
@@ -62,12 +63,13 @@ static int fmap_init(struct fmap *m, size_t cap)
 }
 
 /* Slot for the key: found (id >= 0) or the empty slot where it belongs. */
-static struct fkey *fmap_slot(struct fmap *m, tc_raddr code, int64_t addr, int32_t lineno)
+static struct fkey *fmap_slot(struct fmap *m, const struct tc_raw_frame *f)
 {
-	size_t i = fhash(code, addr, lineno) & (m->cap - 1);
+	size_t i = fhash(f->code, f->serial, f->addr, f->lineno) & (m->cap - 1);
 	while (m->v[i].id >= 0) {
 		struct fkey *k = &m->v[i];
-		if (k->code == code && k->addr == addr && k->lineno == lineno)
+		if (k->code == f->code && k->addr == f->addr && k->lineno == f->lineno &&
+		    k->serial == f->serial)
 			return k;
 		i = (i + 1) & (m->cap - 1);
 	}
@@ -95,7 +97,8 @@ static int fmap_grow(struct fmap *m)
 	for (size_t i = 0; i < m->cap; i++) {
 		struct fkey *k = &m->v[i];
 		if (k->id >= 0) {
-			*fmap_slot(&n, k->code, k->addr, k->lineno) = *k;
+			struct tc_raw_frame f = {k->code, k->addr, k->lineno, k->serial};
+			*fmap_slot(&n, &f) = *k;
 			n.n++;
 		}
 	}
@@ -119,13 +122,14 @@ struct run {
 	int32_t *lv_ids, *lv_nodes;   /* levels of a stack the frame cache cannot hold */
 	size_t cap_lv_ids, cap_lv_nodes;
 	uint64_t code_gen;            /* code-object generation the memos are valid for */
+	int32_t trunc_id;             /* frame id of the TC_TRUNCATED_NAME marker, -1 until used */
 	const struct tc_sampler_opts *o;
 };
 
 /* Profile frame id of a raw frame. */
 static int frame_id(struct run *r, const struct tc_raw_frame *f, int32_t *id)
 {
-	struct fkey *k = fmap_slot(&r->fm, f->code, f->addr, f->lineno);
+	struct fkey *k = fmap_slot(&r->fm, f);
 	if (k->id >= 0) {
 		r->frame_hits++;
 		*id = k->id;
@@ -147,18 +151,20 @@ static int frame_id(struct run *r, const struct tc_raw_frame *f, int32_t *id)
 		err = fmap_grow(&r->fm);
 		if (err)
 			return err;
-		k = fmap_slot(&r->fm, f->code, f->addr, f->lineno);
+		k = fmap_slot(&r->fm, f);
 	}
-	*k = (struct fkey){f->code, f->addr, f->lineno, pid};
+	*k = (struct fkey){f->code, f->addr, f->serial, f->lineno, pid};
 	r->fm.n++;
 	*id = pid;
 	return 0;
 }
 
-static bool any_truncated(const struct tc_snapshot *s)
+/* Is a thread's stack cut for a reason a new walk may not meet (a frame read mid-change)?
+ * A stack deeper than the walker follows is cut the same way every time. */
+static bool any_torn(const struct tc_snapshot *s)
 {
 	for (size_t i = 0; i < s->nthreads; i++)
-		if (s->threads[i].truncated)
+		if (s->threads[i].truncated && !s->threads[i].deep)
 			return true;
 	return false;
 }
@@ -209,8 +215,11 @@ static int intern_stack(struct run *r, const struct tc_thread_stack *ts, int32_t
 {
 	const struct tc_raw_frame *f = r->snap.frames + ts->first;
 	size_t n = ts->n, keep = 0;
-	struct tc_fc_thread *th = r->fc ? tc_frame_cache_thread(r->fc, ts->tstate, ts->thread_id)
-				       : NULL;
+	/* a cut stack starts at the marker frame, and is not cached (its bottom is not the
+	 * thread's bottom) */
+	const size_t mark = ts->truncated ? 1 : 0;
+	struct tc_fc_thread *th = r->fc && !mark ?
+		tc_frame_cache_thread(r->fc, ts->tstate, ts->thread_id) : NULL;
 	if (th) {
 		keep = tc_frame_cache_match(th, f, n);
 		if (tc_frame_cache_reserve(r->fc, th, n) != 0) {
@@ -223,13 +232,28 @@ static int intern_stack(struct run *r, const struct tc_thread_stack *ts, int32_t
 		ids = th->ids;
 		nodes = th->nodes;
 	} else {
-		if (grow((void **)&r->lv_ids, &r->cap_lv_ids, n, sizeof *ids) ||
-		    grow((void **)&r->lv_nodes, &r->cap_lv_nodes, n, sizeof *nodes))
+		if (grow((void **)&r->lv_ids, &r->cap_lv_ids, n + mark, sizeof *ids) ||
+		    grow((void **)&r->lv_nodes, &r->cap_lv_nodes, n + mark, sizeof *nodes))
 			return -TC_ENOMEM;
 		ids = r->lv_ids;
 		nodes = r->lv_nodes;
 	}
 	int32_t node = keep ? nodes[keep - 1] : TC_PROFILE_ROOT;
+	if (mark) {
+		if (r->trunc_id < 0) {
+			r->trunc_id = tc_profile_frame(r->p, TC_TRUNCATED_NAME, TC_TRUNCATED_NAME,
+						       TC_TRUNCATED_NAME, -1, -1);
+			if (r->trunc_id < 0)
+				return r->trunc_id;
+		}
+		ids[0] = r->trunc_id;
+		node = tc_profile_node(r->p, node, r->trunc_id);
+		if (node < 0)
+			return node;
+		nodes[0] = node;
+		ids++;
+		nodes++;
+	}
 	for (size_t lv = keep; lv < n; lv++) {
 		int err = frame_id(r, &f[n - 1 - lv], &ids[lv]);
 		if (!err) {
@@ -247,7 +271,7 @@ static int intern_stack(struct run *r, const struct tc_thread_stack *ts, int32_t
 	if (th)
 		tc_frame_cache_store(r->fc, th, f, n, keep);
 	*leaf = node;
-	*ids_bu = ids;
+	*ids_bu = ids - mark;
 	return 0;
 }
 
@@ -283,21 +307,25 @@ static int record(struct run *r, double when)
 			err = tc_profile_add_node(r->p, ts->native_id, ts->thread_id, leaf, 1);
 		if (err)
 			return err;
+		if (ts->truncated)
+			tc_profile_stats(r->p)->truncated++;
 		if (!observe)
 			continue;
-		/* the observer gets every thread's ids side by side, innermost first */
-		err = grow((void **)&r->ids, &r->cap_ids, used + ts->n, sizeof *r->ids);
+		/* the observer gets every thread's ids side by side, innermost first (a cut
+		 * stack's marker last) */
+		const size_t n = ts->n + (ts->truncated ? 1 : 0);
+		err = grow((void **)&r->ids, &r->cap_ids, used + n, sizeof *r->ids);
 		if (!err)
 			err = grow((void **)&r->obs, &r->cap_obs, nt + 1, sizeof *r->obs);
 		if (err)
 			return err;
-		for (size_t k = 0; k < ts->n; k++)
-			r->ids[used + k] = ids_bu[ts->n - 1 - k];
+		for (size_t k = 0; k < n; k++)
+			r->ids[used + k] = ids_bu[n - 1 - k];
 		r->obs[nt++] = (struct tc_sample_thread){
 			.native_id = ts->native_id, .thread_id = ts->thread_id, .main = ts->main,
 			.holds_gil = ts->holds_gil, .on_cpu = on_cpu,
-			.frames = NULL, .n = ts->n};
-		used += ts->n;
+			.frames = NULL, .n = n};
+		used += n;
 	}
 	if (observe) {
 		/* ids may have moved while growing: point at them only now */
@@ -328,7 +356,9 @@ static int sample_once(struct run *r, struct tc_profile_stats *st)
 			r->snap.flags &= ~(unsigned)TC_UNWIND_CACHED_HEAD;
 		}
 		err = tc_unwind(r->t, r->cc, &r->snap);
-		if (err == 0 && any_truncated(&r->snap))
+		/* a stack cut mid-change is walked again; after the last try the other threads
+		 * are kept and that one is recorded as cut, never as whole */
+		if (err == 0 && attempt + 1 < TC_SAMPLE_TRIES && any_torn(&r->snap))
 			err = -TC_ECORRUPT;
 		if (err == 0 || err == -TC_ESRCH || err == -TC_EPERM || err == -TC_ENOMEM)
 			break;
@@ -378,7 +408,7 @@ static int64_t ts_diff_ns(const struct timespec *a, const struct timespec *b)
 int tc_sampler_run(struct tc_target *t, const struct tc_sampler_opts *o, struct tc_profile *p)
 {
 	struct tc_profile_stats *st = tc_profile_stats(p);
-	struct run r = {.t = t, .p = p, .o = o};
+	struct run r = {.t = t, .p = p, .o = o, .trunc_id = -1};
 	int err;
 
 	r.cc = tc_code_cache_new(0);
@@ -405,6 +435,9 @@ int tc_sampler_run(struct tc_target *t, const struct tc_sampler_opts *o, struct 
 		tc_prefetch_get_stats(t->pf, &pf0);
 	struct timespec next, now;
 	clock_gettime(CLOCK_MONOTONIC, &next);
+	struct timespec end = next;
+	if (o->duration > 0)
+		ts_add_ns(&end, (int64_t)llround(o->duration * 1e9));
 	double t0 = now_mono();
 	st->start_time = now_real();
 	err = 0;
@@ -412,12 +445,19 @@ int tc_sampler_run(struct tc_target *t, const struct tc_sampler_opts *o, struct 
 		if (o->duration > 0 && now_mono() - t0 >= o->duration)
 			break;
 		int rc = 0;
+		/* the recording ends at its duration, not at the first slot after it */
+		bool last = false;
+		struct timespec wake = next;
+		if (!b2b && o->duration > 0 && ts_diff_ns(&next, &end) >= 0) {
+			wake = end;
+			last = true;
+		}
 		while (!b2b) {
-			rc = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL);
+			rc = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &wake, NULL);
 			if (rc != EINTR || (o->stop && *o->stop))
 				break;
 		}
-		if (o->stop && *o->stop)
+		if ((o->stop && *o->stop) || last)
 			break;
 		st->samples++;
 		err = sample_once(&r, st);

@@ -45,7 +45,9 @@ static void win_flush(struct tc_target *t, struct win *w)
 /* LEN bytes at ADDR from this walk's batch through window W, or NULL (never a read). */
 static const uint8_t *win_peek(struct tc_target *t, struct win *w, tc_raddr addr, size_t len)
 {
-	if (w->base && addr >= w->lo && addr + len <= w->hi) {
+	/* ADDR comes from the target: compare without forming ADDR + LEN, which can wrap
+	 * (a torn pointer near 2^64 would otherwise pass as inside the window) */
+	if (w->base && addr >= w->lo && len <= w->hi - w->lo && addr - w->lo <= w->hi - w->lo - len) {
 		if (addr < w->ulo)
 			w->ulo = addr;
 		if (addr + len > w->uhi)
@@ -116,7 +118,8 @@ static __attribute__((noinline)) int grow_frames(struct tc_snapshot *s)
 	return 0;
 }
 
-static inline int push_frame(struct tc_snapshot *s, tc_raddr code, int64_t addr, int32_t lineno)
+static inline int push_frame(struct tc_snapshot *s, tc_raddr code, int64_t addr, int32_t lineno,
+			     uint32_t serial)
 {
 	if (s->nframes == s->cap_frames && grow_frames(s))
 		return -TC_ENOMEM;
@@ -124,7 +127,26 @@ static inline int push_frame(struct tc_snapshot *s, tc_raddr code, int64_t addr,
 	f->code = code;
 	f->addr = addr;
 	f->lineno = lineno;
-	f->zero = 0;
+	f->serial = serial;
+	return 0;
+}
+
+/* Record a frame of TS's top as walked (for the second read). Returns 0 or -TC_ENOMEM. */
+static int push_vframe(struct tc_snapshot *s, struct tc_thread_stack *ts, tc_raddr addr,
+		       tc_raddr prev, tc_raddr code, tc_raddr instr)
+{
+	if (s->nvframes == s->cap_vframes) {
+		size_t cap = s->cap_vframes ? s->cap_vframes * 2 : 256;
+		struct tc_vframe *v = realloc(s->vframes, cap * sizeof *v);
+		if (!v)
+			return -TC_ENOMEM;
+		s->vframes = v;
+		s->cap_vframes = cap;
+	}
+	if (!ts->nv)
+		ts->vfirst = s->nvframes;
+	s->vframes[s->nvframes++] = (struct tc_vframe){addr, prev, code, instr};
+	ts->nv++;
 	return 0;
 }
 
@@ -187,8 +209,13 @@ static size_t memo_check(struct tc_target *t, const struct tc_cm_chain *c)
 
 /* 3.11+: _PyInterpreterFrame chain from FRAME. With a chain memo (S->memo, and a batch to
  * check it against), the unchanged bottom of the chain is taken from it: see chain_memo.h. */
+/* Returns 0, a fatal error, or WALK_AGAIN: a code object of a frame taken from the memo was
+ * decoded afresh while it was validated (the memo saw another object there): walk again
+ * without the memo. */
+#define WALK_AGAIN 1
+
 static int walk_iframes_memo(struct tc_target *t, struct tc_code_cache *cc, tc_raddr frame,
-			     struct tc_snapshot *s, struct tc_thread_stack *ts)
+			     struct tc_snapshot *s, struct tc_thread_stack *ts, bool use_memo)
 {
 	const struct tc_layout *l = &t->layout;
 	uint8_t buf[256];
@@ -204,11 +231,15 @@ static int walk_iframes_memo(struct tc_target *t, struct tc_code_cache *cc, tc_r
 
 	/* The memo: frames [0, k) of C (bottom up) read unchanged; chased frames are recorded
 	 * from index k on, innermost first, and put in bottom-up order at the end. */
-	struct tc_cm_chain *c = s->memo && t->pf ? tc_chain_memo_thread(s->memo, ts->tstate) : NULL;
+	struct tc_cm_chain *c = use_memo && s->memo && t->pf ?
+		tc_chain_memo_thread(s->memo, ts->tstate) : NULL;
 	size_t k = c ? memo_check(t, c) : 0;
 	const size_t k0 = k;
 	size_t rec = k; /* next record slot */
 	bool reached = false;
+	/* the last frame read: where a chain that ends on NULL ended (see the end) */
+	bool any = false;
+	uint8_t last_owner = 0;
 
 	cycle_init(&cyc, frame);
 	while (frame && frame != base) {
@@ -225,7 +256,13 @@ static int walk_iframes_memo(struct tc_target *t, struct tc_code_cache *cc, tc_r
 		if (reached)
 			break;
 		/* frames are pointer-aligned: anything else is a pointer read mid-rewrite */
-		if (depth++ >= TC_MAX_DEPTH || (frame & 7)) {
+		/* TC_MAX_DEPTH bounds the frames reported; shims between them are links too */
+		if (depth >= 2 * TC_MAX_DEPTH) {
+			ts->truncated = ts->deep = true;
+			break;
+		}
+		depth++;
+		if (frame & 7) {
 			ts->truncated = true;
 			break;
 		}
@@ -242,6 +279,10 @@ static int walk_iframes_memo(struct tc_target *t, struct tc_code_cache *cc, tc_r
 		e.pushed = 0;
 		uint8_t owner = e.owner;
 		tc_raddr prev = e.prev;
+		any = true;
+		if (ts->nv < TC_VERIFY_FRAMES && push_vframe(s, ts, frame, e.prev, e.code, e.instr))
+			return -TC_ENOMEM;
+		last_owner = owner;
 		tc_raddr code = e.code & ~l->iframe.code_tag_mask;
 		/* 3.12: frames owned by the C stack are shims; 3.14+: owned by the interpreter.
 		 * 3.14+: a frame whose executable is the NULL stackref is not (or no longer) a
@@ -259,14 +300,14 @@ static int walk_iframes_memo(struct tc_target *t, struct tc_code_cache *cc, tc_r
 			 * pointer must lie in its own code object (one unit before the start
 			 * for a frame not started yet). Checked before the code object is
 			 * looked up, so a torn walk costs no read of a bogus code object. */
-			if (!tlbc && (code & 7 || instr < code || addr < -2 ||
+			if (!tlbc && (code == 0 || code & 7 || instr < code || addr < -2 ||
 				      addr > (INT64_C(1) << 31))) {
 				ts->truncated = true;
 				break;
 			}
 			const struct tc_code_info *ci = last_ci;
-			if (code != last_code) {
-				err = tc_code_cache_get(cc, t, code, &ci);
+			if (code != last_code || !ci) {
+				err = tc_code_cache_get_checked(cc, t, code, &ci);
 				if (err) {
 					if (fatal(err))
 						return err;
@@ -288,7 +329,11 @@ static int walk_iframes_memo(struct tc_target *t, struct tc_code_cache *cc, tc_r
 					  owner != l->iframe.owner_generator &&
 					  addr < (int64_t)ci->firsttraceable * 2;
 			if (!incomplete) {
-				err = push_frame(s, code, addr, -1);
+				if (s->nframes - ts->first >= TC_MAX_DEPTH) {
+					ts->truncated = ts->deep = true;
+					break;
+				}
+				err = push_frame(s, code, addr, -1, ci->serial);
 				if (err)
 					return err;
 				e.pushed = 1;
@@ -309,9 +354,27 @@ static int walk_iframes_memo(struct tc_target *t, struct tc_code_cache *cc, tc_r
 		frame = prev;
 	}
 	win_flush(t, &w);
-	if (reached && depth + k > TC_MAX_DEPTH) {
-		reached = false;
-		ts->truncated = true;
+	if (reached) {
+		size_t pushed = s->nframes - ts->first;
+		for (size_t i = 0; i < k && pushed <= TC_MAX_DEPTH; i++)
+			pushed += c->f[i].pushed;
+		if (pushed > TC_MAX_DEPTH) {
+			reached = false;
+			ts->truncated = ts->deep = true;
+		}
+	}
+	/* A chain is whole only when it ends at the thread's own base; anything else is a
+	 * walk that met a frame mid-change (a generator that just yielded has previous = NULL:
+	 * its frame is no thread's bottom), and the stack is cut, never presented as whole.
+	 * 3.15+: the embedded base frame. 3.12-3.14: the entry frame on the C stack (a shim)
+	 * whose previous is NULL. 3.11 (no shims): a frame owned by the thread. A chain memo
+	 * chain was whole when it was recorded, and its bottom read unchanged. */
+	if (!ts->truncated && !reached && !(base && frame == base) && any) {
+		bool shims = l->iframe.owner_first_shim != 255;
+		bool whole = base ? false : shims ? last_owner >= l->iframe.owner_first_shim :
+					    last_owner == 0;
+		if (!whole)
+			ts->truncated = true;
 	}
 	if (reached) {
 		/* the rest of the chain, innermost first: frames k-1 .. 0 of the memo, reported
@@ -320,15 +383,33 @@ static int walk_iframes_memo(struct tc_target *t, struct tc_code_cache *cc, tc_r
 			if (grow_frames(s))
 				return -TC_ENOMEM;
 		const tc_raddr mask = ~l->iframe.code_tag_mask, adaptive = (tc_raddr)l->code.code_adaptive;
+		for (size_t i = k; i-- > 0 && ts->nv < TC_VERIFY_FRAMES;)
+			if (push_vframe(s, ts, c->f[i].addr, c->f[i].prev, c->f[i].code, c->f[i].instr))
+				return -TC_ENOMEM;
 		struct tc_raw_frame *out = s->frames + s->nframes;
+		/* every code object met is validated in this walk like a chased frame's; if one
+		 * had to be decoded (afresh or again), the memo's view of it is not to be trusted */
+		const uint64_t changes = tc_code_cache_changes(cc);
+		tc_raddr vcode = 0;
+		uint32_t serial = 0;
 		for (size_t i = k; i-- > 0;) {
 			const struct tc_cm_frame *e = &c->f[i];
 			if (!e->pushed)
 				continue;
 			tc_raddr code = e->code & mask;
+			if (code != vcode) {
+				const struct tc_code_info *ci;
+				err = tc_code_cache_get_checked(cc, t, code, &ci);
+				if (err && fatal(err))
+					return err;
+				if (err || tc_code_cache_changes(cc) != changes)
+					return WALK_AGAIN;
+				vcode = code;
+				serial = ci->serial;
+			}
 			bool tlbc = l->iframe.tlbc_index >= 0 && e->tlbc != 0;
 			*out++ = (struct tc_raw_frame){code, tlbc ? INT64_MIN :
-						   (int64_t)(e->instr - (code + adaptive)), -1, 0};
+						   (int64_t)(e->instr - (code + adaptive)), -1, serial};
 		}
 		s->nframes = (size_t)(out - s->frames);
 	}
@@ -353,11 +434,17 @@ static int walk_iframes_memo(struct tc_target *t, struct tc_code_cache *cc, tc_r
 static int walk_iframes(struct tc_target *t, struct tc_code_cache *cc, tc_raddr frame,
 			struct tc_snapshot *s, struct tc_thread_stack *ts)
 {
-	int err = walk_iframes_memo(t, cc, frame, s, ts);
+	const size_t first = s->nframes;
+	int err = walk_iframes_memo(t, cc, frame, s, ts, true);
 	/* a walk that ended on an error may have recorded part of a chain: forget it */
 	struct tc_cm_chain *c = err && s->memo ? tc_chain_memo_thread(s->memo, ts->tstate) : NULL;
 	if (c)
 		tc_chain_memo_set_len(c, 0);
+	if (err == WALK_AGAIN) {
+		s->nframes = first;
+		ts->truncated = ts->deep = false;
+		err = walk_iframes_memo(t, cc, frame, s, ts, false);
+	}
 	return err;
 }
 
@@ -375,7 +462,12 @@ static int walk_frameobjs(struct tc_target *t, struct tc_code_cache *cc, tc_radd
 
 	cycle_init(&cyc, frame);
 	while (frame) {
-		if (depth++ >= TC_MAX_DEPTH || (frame & 7)) {
+		if (depth >= TC_MAX_DEPTH) {
+			ts->truncated = ts->deep = true;
+			break;
+		}
+		depth++;
+		if (frame & 7) {
 			ts->truncated = true;
 			break;
 		}
@@ -390,11 +482,21 @@ static int walk_frameobjs(struct tc_target *t, struct tc_code_cache *cc, tc_radd
 		tc_raddr code = tc_get_u64(fb, (size_t)l->frameobj.f_code);
 		int32_t lasti = (int32_t)tc_get_u32(fb, (size_t)l->frameobj.f_lasti);
 		int32_t lineno = (int32_t)tc_get_u32(fb, (size_t)l->frameobj.f_lineno);
+		if (ts->nv < TC_VERIFY_FRAMES && push_vframe(s, ts, frame, back, code, (uint32_t)lasti))
+			return -TC_ENOMEM;
 		const struct tc_code_info *ci;
-		err = tc_code_cache_get(cc, t, code, &ci);
+		err = tc_code_cache_get_checked(cc, t, code, &ci);
 		if (err) {
 			if (fatal(err))
 				return err;
+			ts->truncated = true;
+			break;
+		}
+		const uint32_t serial = ci->serial;
+		/* The bottom of a thread's chain (f_back NULL) is where the thread entered
+		 * Python; a generator's frame has f_back NULL whenever it is not running, so a
+		 * chain ending there was read while the generator yielded: cut, not whole. */
+		if (!back && ci->flags >= 0 && (ci->flags & TC_CO_GENERATOR_MASK)) {
 			ts->truncated = true;
 			break;
 		}
@@ -403,12 +505,12 @@ static int walk_frameobjs(struct tc_target *t, struct tc_code_cache *cc, tc_radd
 			/* 3.10: f_lineno is set while tracing, else 0; f_lasti counts code units. */
 			if (lineno != 0)
 				known = lineno;
-			err = push_frame(s, code, lasti < 0 ? -1 : (int64_t)lasti * 2, known);
+			err = push_frame(s, code, lasti < 0 ? -1 : (int64_t)lasti * 2, known, serial);
 		} else {
 			/* 3.9: f_lineno is only maintained while a trace function is set. */
 			if (tc_get_u64(fb, (size_t)l->frameobj.f_trace) != 0)
 				known = lineno;
-			err = push_frame(s, code, lasti, known);
+			err = push_frame(s, code, lasti, known, serial);
 		}
 		if (err)
 			return err;
@@ -422,24 +524,166 @@ static int walk_frameobjs(struct tc_target *t, struct tc_code_cache *cc, tc_radd
 	return 0;
 }
 
-/* The innermost frame of the thread whose state is in TBUF. */
-static int top_frame(struct tc_target *t, const uint8_t *tbuf, tc_raddr *frame)
+/* The innermost frame of the thread whose state is in TBUF (and where that pointer is, in
+ * TS->vfield, for the second read). */
+static int top_frame(struct tc_target *t, const uint8_t *tbuf, struct tc_thread_stack *ts,
+		     tc_raddr *frame)
 {
 	const struct tc_layout *l = &t->layout;
-	if (l->tstate.frame >= 0) {
-		*frame = tc_get_u64(tbuf, (size_t)l->tstate.frame);
-		return 0;
-	}
-	if (l->tstate.current_frame >= 0) {
-		*frame = tc_get_u64(tbuf, (size_t)l->tstate.current_frame);
+	int32_t off = l->tstate.frame >= 0 ? l->tstate.frame : l->tstate.current_frame;
+	*frame = 0;
+	if (off >= 0) {
+		*frame = tc_get_u64(tbuf, (size_t)off);
+		ts->vfield = ts->tstate + (tc_raddr)off;
+		ts->vtop = *frame;
 		return 0;
 	}
 	/* 3.11/3.12: through the C frame record */
 	tc_raddr cframe = tc_get_u64(tbuf, (size_t)l->tstate.cframe);
-	*frame = 0;
 	if (!cframe)
 		return 0;
-	return rd(t, cframe + (tc_raddr)l->cframe.current_frame, frame, sizeof *frame);
+	int err = rd(t, cframe + (tc_raddr)l->cframe.current_frame, frame, sizeof *frame);
+	if (!err) {
+		ts->vfield = cframe + (tc_raddr)l->cframe.current_frame;
+		ts->vtop = *frame;
+	}
+	return err;
+}
+
+/* The second read (see unwind.h): the top of every whole stack read again in one batch
+ * after the walk. A thread whose top-frame pointer, or whose topmost frames' links, code
+ * objects or callers' instructions, changed is marked truncated: its frames were read
+ * across a call or a return (the batch copies memory in address order while the target
+ * runs, so a chain can pair a caller that moved on with a callee that returned). The top
+ * frame's own instruction moves all the time and is not compared: any value it had while
+ * that frame was on top is a state that existed.
+ *
+ * 3.11+: the frames within TC_VERIFY_SPAN bytes of the innermost one are read as one range
+ * (a data-stack chunk holds them side by side); frames of other chunks, and 3.9/3.10 frame
+ * objects, one range each for the topmost few. */
+#define VERIFY_SCATTERED 8
+
+/* Bytes of TS's frames to read again: with *LO set, one range [*LO, *LO + result) holding
+ * the *CNT topmost frames that lie within TC_VERIFY_SPAN below the innermost; with *LO 0,
+ * *CNT ranges of FSZ bytes (3.9/3.10, or frames in another chunk). */
+static size_t verify_len(const struct tc_snapshot *s, const struct tc_thread_stack *ts,
+			 bool objs, size_t fsz, tc_raddr *lo, size_t *cnt)
+{
+	size_t n = ts->nv < VERIFY_SCATTERED ? ts->nv : VERIFY_SCATTERED;
+	if (!objs && ts->nv) {
+		const tc_raddr top = s->vframes[ts->vfirst].addr;
+		tc_raddr l0 = top;
+		size_t k = 1;
+		/* frames below the top, in the chain's order, while they stay in the span
+		 * (addresses were checked 8-aligned by the walk; TOP + FSZ cannot wrap there) */
+		if (top <= UINT64_MAX - fsz) {
+			for (; k < ts->nv; k++) {
+				tc_raddr a = s->vframes[ts->vfirst + k].addr;
+				if (a > top || top + fsz - a > TC_VERIFY_SPAN)
+					break;
+				if (a < l0)
+					l0 = a;
+			}
+			/* one range, unless the chain leaves the chunk right below the top */
+			if (k >= n) {
+				if (lo)
+					*lo = l0;
+				if (cnt)
+					*cnt = k;
+				return (size_t)(top + fsz - l0);
+			}
+		}
+	}
+	if (lo)
+		*lo = 0;
+	if (cnt)
+		*cnt = n;
+	return n * fsz;
+}
+
+static int verify(struct tc_target *t, struct tc_snapshot *s)
+{
+	const struct tc_layout *l = &t->layout;
+	const bool objs = l->frame_model == TC_FRAMES_OBJECT;
+	const size_t fsz = (size_t)(objs ? l->frameobj.size : l->iframe.size);
+	size_t bytes = 0, niov = 0;
+	/* first pass: how much to read */
+	for (size_t i = 0; i < s->nthreads; i++) {
+		const struct tc_thread_stack *ts = &s->threads[i];
+		if (ts->truncated || !ts->vfield)
+			continue;
+		tc_raddr lo;
+		size_t cnt;
+		bytes += 8 + verify_len(s, ts, objs, fsz, &lo, &cnt);
+		niov += 1 + (lo ? 1 : cnt);
+	}
+	if (!niov)
+		return 0;
+	if (bytes > s->vcap) {
+		uint8_t *b = realloc(s->vbuf, bytes);
+		if (!b)
+			return -TC_ENOMEM;
+		s->vbuf = b;
+		s->vcap = bytes;
+	}
+	if (niov > s->viovcap) {
+		struct tc_riov *v = realloc(s->viov, niov * sizeof *v);
+		if (!v)
+			return -TC_ENOMEM;
+		s->viov = v;
+		s->viovcap = niov;
+	}
+	size_t n = 0, off = 0;
+	for (size_t i = 0; i < s->nthreads; i++) {
+		const struct tc_thread_stack *ts = &s->threads[i];
+		if (ts->truncated || !ts->vfield)
+			continue;
+		s->viov[n++] = (struct tc_riov){ts->vfield, s->vbuf + off, 8};
+		off += 8;
+		tc_raddr lo;
+		size_t cnt, len = verify_len(s, ts, objs, fsz, &lo, &cnt);
+		if (lo) {
+			s->viov[n++] = (struct tc_riov){lo, s->vbuf + off, len};
+		} else {
+			for (size_t j = 0; j < cnt; j++)
+				s->viov[n++] = (struct tc_riov){s->vframes[ts->vfirst + j].addr,
+								s->vbuf + off + j * fsz, fsz};
+		}
+		off += len;
+	}
+	int err = tc_remote_readv(t->mem, s->viov, n);
+	if (err && fatal(err))
+		return err;
+	off = 0;
+	for (size_t i = 0; i < s->nthreads; i++) {
+		struct tc_thread_stack *ts = &s->threads[i];
+		if (ts->truncated || !ts->vfield)
+			continue;
+		const uint8_t *b = s->vbuf + off;
+		off += 8;
+		tc_raddr lo;
+		size_t cnt, len = verify_len(s, ts, objs, fsz, &lo, &cnt);
+		bool same = !err && tc_get_u64(b, 0) == ts->vtop;
+		for (size_t j = 0; same && j < cnt; j++) {
+			const struct tc_vframe *v = &s->vframes[ts->vfirst + j];
+			const uint8_t *fb = lo ? s->vbuf + off + (v->addr - lo) : s->vbuf + off + j * fsz;
+			if (objs)
+				same = tc_get_u64(fb, (size_t)l->frameobj.f_back) == v->prev &&
+				       tc_get_u64(fb, (size_t)l->frameobj.f_code) == v->code &&
+				       (j == 0 || tc_get_u32(fb, (size_t)l->frameobj.f_lasti) ==
+						  (uint32_t)v->instr);
+			else
+				same = tc_get_u64(fb, (size_t)l->iframe.previous) == v->prev &&
+				       tc_get_u64(fb, (size_t)l->iframe.code) == v->code &&
+				       (j == 0 || tc_get_u64(fb, (size_t)l->iframe.instr) == v->instr);
+		}
+		off += len;
+		if (!same) {
+			ts->truncated = true;
+			s->torn++;
+		}
+	}
+	return 0;
 }
 
 struct gil_view {
@@ -468,14 +712,19 @@ int tc_unwind(struct tc_target *t, struct tc_code_cache *cc, struct tc_snapshot 
 	/* cold-path pages are never older than the walk that uses them */
 	if (t->pc)
 		tc_page_cache_clear(t->pc);
+	tc_code_cache_begin_walk(cc);
 	if (s->memo)
 		tc_chain_memo_begin(s->memo);
-	if (!t->pf)
-		return unwind(t, cc, s);
+	if (!t->pf) {
+		int err = unwind(t, cc, s);
+		return err ? err : verify(t, s);
+	}
 	int err = tc_prefetch_begin(t->pf);
 	if (err)
 		return err;
 	err = unwind(t, cc, s);
+	if (!err)
+		err = verify(t, s);
 	bool torn = err != 0;
 	for (size_t i = 0; i < s->nthreads && !torn; i++)
 		torn = s->threads[i].truncated;
@@ -494,6 +743,7 @@ static int unwind(struct tc_target *t, struct tc_code_cache *cc, struct tc_snaps
 
 	s->nthreads = 0;
 	s->nframes = 0;
+	s->nvframes = 0;
 	/* Layouts are validated at attach; these bounds keep a bad one from overflowing. */
 	if ((size_t)l->tstate.size > sizeof tbuf || l->iframe.size > 256 || l->frameobj.size > 256)
 		return -TC_EINVAL;
@@ -595,7 +845,7 @@ static int unwind(struct tc_target *t, struct tc_code_cache *cc, struct tc_snaps
 			ts->first = s->nframes;
 
 			tc_raddr frame = 0;
-			err = top_frame(t, tbuf, &frame);
+			err = top_frame(t, tbuf, ts, &frame);
 			if (err && fatal(err))
 				return err;
 			if (err) {
@@ -627,5 +877,8 @@ void tc_snapshot_free(struct tc_snapshot *s)
 {
 	free(s->threads);
 	free(s->frames);
+	free(s->vbuf);
+	free(s->viov);
+	free(s->vframes);
 	memset(s, 0, sizeof *s);
 }

@@ -22,7 +22,20 @@ struct tc_raw_frame {
 	tc_raddr code;  /* code object (validated) */
 	int64_t addr;   /* byte offset of the current instruction; negative: not started */
 	int32_t lineno; /* line known without the table (3.9/3.10 tracing), else -1 */
-	int32_t zero;   /* always 0: frames compare with memcmp (no undefined padding) */
+	uint32_t serial; /* the code cache's serial of the code object at CODE as validated in
+			    this walk (an address reused by another code object gets another
+			    serial); frames compare with memcmp (no padding) */
+};
+
+/* Frames at the top of a chain that a walk reads a second time (see tc_unwind): at most
+ * this many, and (3.11+, frames side by side in the data stack) those within
+ * TC_VERIFY_SPAN bytes of the innermost one, read as one range. */
+#define TC_VERIFY_FRAMES 256
+#define TC_VERIFY_SPAN 16384
+
+/* One frame near the top of a chain as the walk used it. */
+struct tc_vframe {
+	tc_raddr addr, prev, code, instr; /* instr: f_lasti on 3.9/3.10 */
 };
 
 struct tc_thread_stack {
@@ -32,8 +45,14 @@ struct tc_thread_stack {
 	uint64_t native_id;   /* kernel tid, 0 when unknown */
 	bool main;            /* the runtime's main thread */
 	int8_t holds_gil;     /* 1 / 0, -1 when unknown */
-	bool truncated;       /* chain broken, cyclic or deeper than TC_MAX_DEPTH */
+	bool truncated;       /* chain broken, cyclic, deeper than TC_MAX_DEPTH, or it did not
+				 reach the thread's base frame: frames above the cut only */
+	bool deep;            /* truncated at TC_MAX_DEPTH (a retry would end the same way) */
 	size_t first, n;      /* frames[first .. first+n) of the snapshot, innermost first */
+	/* the top of the chain as walked: the field that points at the innermost frame (0:
+	 * none), its value, and the topmost frames (shims included), innermost first */
+	tc_raddr vfield, vtop;
+	size_t vfirst, nv;    /* vframes[vfirst .. vfirst+nv) of the snapshot */
 };
 
 /* What a walk may leave out (struct tc_snapshot.flags). */
@@ -56,10 +75,20 @@ struct tc_snapshot {
 					     (changes when code objects are freed); else 0 */
 	struct tc_chain_memo *memo;       /* set by the caller to walk with a chain memo (owned
 					     by the caller), else NULL: see chain_memo.h */
+	uint64_t torn;                    /* stacks whose top moved while they were walked */
+	struct tc_vframe *vframes;        /* the walked top of every chain */
+	size_t nvframes, cap_vframes;
+	uint8_t *vbuf;                    /* scratch of the second read */
+	struct tc_riov *viov;
+	size_t vcap, viovcap;
 };
 
 /* Walk T now and fill S (previous contents discarded). Code objects met are loaded into
- * CC. Returns 0 when every thread was walked (a thread whose chain broke is marked
+ * CC. The walk copies the target's memory while the target runs, so a frame can be read
+ * after its caller moved on (a chain that never existed: a caller line that called
+ * nothing). After the walk, the field pointing at each thread's innermost frame and the
+ * topmost TC_VERIFY_FRAMES frames are read again in one batch: a thread whose top no longer
+ * reads as walked is marked truncated (not deep), which the callers retry. Returns 0 when every thread was walked (a thread whose chain broke is marked
  * truncated, and the call still returns 0); -TC_ESRCH when the target is gone; -TC_EFAULT /
  * -TC_ECORRUPT when the thread list itself could not be read consistently (torn read:
  * retry); -TC_ENOMEM. */

@@ -272,6 +272,7 @@ int tc_layout_from_debug_offsets(const uint8_t *buf, size_t len, bool debug,
 	l.unicode.kind_shift = (uint8_t)base;
 	l.unicode.compact_bit = (uint8_t)(base + 3);
 	l.unicode.ascii_bit = (uint8_t)(base + 4);
+	tc_layout_code_identity(&l);
 
 	*out = l;
 	return 0;

@@ -111,6 +111,16 @@ struct tc_layout {
 		int32_t firstlineno;    /* int */
 		int32_t code_adaptive;  /* start of the bytecode inside the object (3.11+), else -1 */
 		int32_t firsttraceable; /* int _co_firsttraceable (3.11+ where known), else -1 */
+		int32_t flags;          /* int co_flags (3.9-3.13), else -1 */
+		/* The identity span: bytes of the code object, immutable for its lifetime, that a
+		 * new code object at a reused address would not repeat (3.12/3.13: they include
+		 * co_version, a counter every new code object takes the next value of; 3.9-3.11
+		 * have no such counter: the span is every field from co_argcount to the line
+		 * table, and the name string is compared too). Read on every walk that meets the
+		 * code object; 0 length where the interpreter's code-object generation (3.14+)
+		 * says when cached code objects may have been freed. */
+		int32_t ident_off, ident_len;
+		bool ident_name;        /* compare the name string's bytes as well (3.9-3.11) */
 	} code;
 
 	/* PyObject / PyVarObject */
@@ -140,6 +150,10 @@ struct tc_layout {
  * PY_VERSION_HEX; DEBUG selects the Py_DEBUG variant. Returns 0, or -TC_EVERSION when no
  * table covers that version (the caller reports the supported range). */
 int tc_layout_from_table(uint32_t version_hex, bool debug, struct tc_layout *out);
+
+/* Fill L->code.flags and the identity span (ident_off, ident_len, ident_name) from the
+ * other code fields and the version. Both layout sources call it last. */
+void tc_layout_code_identity(struct tc_layout *l);
 
 /* Supported range of compiled-in tables, for messages: "3.9" .. "3.12". */
 extern const char tc_layout_table_range[];

@@ -751,6 +751,7 @@ int tc_layout_from_table(uint32_t version_hex, bool debug, struct tc_layout *out
 		out->tstate.base_frame = -1;      /* 3.15+ only */
 		out->version_hex = version_hex;
 		out->debug = debug;
+		tc_layout_code_identity(out);
 		return 0;
 	}
 	return -TC_EVERSION;

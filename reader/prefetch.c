@@ -302,7 +302,8 @@ int tc_prefetch_read(struct tc_prefetch *p, tc_raddr addr, void *buf, size_t len
 			b = a->buf + (addr - a->addr);
 	}
 	if (b) {
-		memcpy(buf, b, len);
+		if (len) /* an empty batch has no buffer: memcpy(NULL, ...) is undefined even for 0 */
+			memcpy(buf, b, len);
 		return 0;
 	}
 	p->st.misses++;

@@ -169,6 +169,8 @@ struct img {
 	size_t interp_alloc, ts_alloc, frame_alloc, code_alloc;
 	uint64_t tag; /* low bit of a tagged f_executable (_PyStackRef, 3.14+) */
 	tc_raddr runtime, interp, gil, last_ts, none;
+	tc_raddr shim; /* 3.12-3.14: the entry frame every thread's chain ends at */
+	bool raw;      /* walk chains as built: no base frame added under them */
 	struct tc_remote *r;
 	struct tc_target t;
 	struct tc_code_cache *cc;
@@ -270,6 +272,9 @@ static size_t max3(int32_t a, int32_t b, int32_t c)
 }
 
 /* A new image of version V: runtime, one interpreter, its GIL. CAP bytes of arena. */
+static tc_raddr img_iframe(struct img *m, tc_raddr code, tc_raddr prev, int64_t addr,
+			   uint8_t owner, int32_t tlbc, bool tagged);
+
 static struct img *img_new(const struct ver *v, size_t cap)
 {
 	struct img *m = calloc(1, sizeof *m);
@@ -330,6 +335,10 @@ static struct img *img_new(const struct ver *v, size_t cap)
 	/* Py_None: not a code object (what C-stack shim frames hold in f_executable) */
 	m->none = alloc(m, 32);
 	put64(m, at(m->none, m->w.object.ob_type), OTHER_TYPE);
+	/* 3.12-3.14: the C stack's entry frame under the first Python frame of a thread
+	 * (_PyEval_EvalFrameDefault's entry_frame: owner 3, previous NULL) */
+	if (m->w.frame_model == TC_FRAMES_INTERP && v->minor >= 12 && v->minor <= 14)
+		m->shim = img_iframe(m, m->none, 0, 0, 3, 0, false);
 	return m;
 }
 
@@ -610,8 +619,53 @@ static void img_attach(struct img *m)
 	ck_assert_ptr_nonnull(m->cc);
 }
 
+static uint64_t get64(struct img *m, tc_raddr a)
+{
+	uint64_t v;
+	memcpy(&v, m->mem + (a - ARENA_BASE), 8);
+	return v;
+}
+
+static bool in_image(const struct img *m, tc_raddr a, size_t n)
+{
+	return a >= ARENA_BASE && a - ARENA_BASE <= m->used && n <= m->used - (a - ARENA_BASE);
+}
+
+/* Give every thread's chain the bottom a real interpreter gives it, as the walker requires
+ * (unless M->raw): 3.12-3.14 the entry shim, 3.15 the thread's embedded base frame. Chains
+ * that are cyclic, leave the image or already end there are left alone. */
+static void img_close_chains(struct img *m)
+{
+	const struct tc_layout *w = &m->w;
+	if (m->raw || w->frame_model != TC_FRAMES_INTERP || m->v->minor < 12)
+		return;
+	tc_raddr ts = get64(m, at(m->interp, w->interp.threads_head));
+	for (int nt = 0; ts && nt < 4096 && in_image(m, ts, m->ts_alloc); nt++) {
+		tc_raddr base = m->v->minor >= 15 ? ts + (tc_raddr)m->spec.ts_size : m->shim;
+		tc_raddr f;
+		if (w->tstate.current_frame >= 0) {
+			f = get64(m, at(ts, w->tstate.current_frame));
+		} else {
+			tc_raddr cf = get64(m, at(ts, w->tstate.cframe));
+			f = in_image(m, cf, 32) ? get64(m, at(cf, w->cframe.current_frame)) : 0;
+		}
+		for (int d = 0; f && f != base && d < 80000; d++) {
+			if (!in_image(m, f, m->frame_alloc))
+				break;
+			tc_raddr prev = get64(m, at(f, w->iframe.previous));
+			if (!prev) {
+				put64(m, at(f, w->iframe.previous), base);
+				break;
+			}
+			f = prev;
+		}
+		ts = get64(m, at(ts, w->tstate.next));
+	}
+}
+
 static int img_walk(struct img *m)
 {
+	img_close_chains(m);
 	return tc_unwind(&m->t, m->cc, &m->s);
 }
 
@@ -939,7 +993,9 @@ START_TEST(test_chain_memo)
 	tc_chain_memo_get_stats(m->s.memo, &st0);
 	walk_both_ways(m);
 	tc_chain_memo_get_stats(m->s.memo, &st1);
-	ck_assert_uint_eq(st1.taken - st0.taken, D); /* all of it, nothing chased */
+	/* all of it (and the entry shim under it, 3.12-3.14), nothing chased */
+	const unsigned S = m->shim ? 1 : 0;
+	ck_assert_uint_eq(st1.taken - st0.taken, D + S);
 	ck_assert_uint_eq(st1.chased, st0.chased);
 
 	/* an instruction pointer in the middle moves */
@@ -947,7 +1003,7 @@ START_TEST(test_chain_memo)
 	walk_both_ways(m);
 	ck_assert_int_eq(m->s.frames[D - 1 - 10].addr, 12);
 	tc_chain_memo_get_stats(m->s.memo, &st0);
-	ck_assert_uint_eq(st0.taken - st1.taken, 10); /* the ten frames below it */
+	ck_assert_uint_eq(st0.taken - st1.taken, 10 + S); /* the ten frames below it */
 	/* a frame replaced at the same address by one of another function */
 	put64(m, at(f[30], o_code), main_co | m->tag);
 	put64(m, at(f[30], o_instr), main_co + adaptive + 6);
@@ -968,7 +1024,7 @@ START_TEST(test_chain_memo)
 	tc_chain_memo_get_stats(m->s.memo, &st0);
 	walk_both_ways(m);
 	tc_chain_memo_get_stats(m->s.memo, &st1);
-	ck_assert_uint_eq(st1.taken - st0.taken, D);
+	ck_assert_uint_eq(st1.taken - st0.taken, D + S);
 	if (m->w.tstate.current_frame >= 0) {
 		/* the top four frames return; their memory still reads as before (a walk
 		 * checking from the bottom finds them unchanged), yet they are not on the chain:
@@ -977,7 +1033,7 @@ START_TEST(test_chain_memo)
 		walk_both_ways(m);
 		ck_assert_uint_eq(m->s.threads[0].n, D - 4);
 		tc_chain_memo_get_stats(m->s.memo, &st0);
-		ck_assert_uint_eq(st0.taken - st1.taken, D - 4);
+		ck_assert_uint_eq(st0.taken - st1.taken, D - 4 + S);
 		ck_assert_uint_eq(st0.chased, st1.chased);
 		put64(m, at(ts, m->w.tstate.current_frame), f[D - 1]);
 		walk_both_ways(m);
@@ -1341,6 +1397,162 @@ START_TEST(test_short_str_at_end_of_mapping)
 }
 END_TEST
 
+/* ---- issue 10: stacks that never existed ------------------------------------------------ */
+
+/* Copy the N-byte object at SRC over DST (a freed object's address reused). */
+static void img_copy(struct img *m, tc_raddr dst, tc_raddr src, size_t n)
+{
+	memmove(host(m, dst, n), host(m, src, n), n);
+}
+
+/* co_flags where the headers put it (gdb ptype /o PyCodeObject), written independently of
+ * layouts/code_ident.c: 3.9/3.10 at 36, 3.11-3.13 at 48 (default builds; +16 free-threaded) */
+static int32_t co_flags_off(const struct ver *v)
+{
+	return (v->minor <= 10 ? 36 : 48) + (v->ft ? 16 : 0);
+}
+
+/* 3.9-3.13: a code object freed and another allocated at its address. The walk must name the
+ * object that is there now: on top of the stack (chased) and below it (with the chain memo,
+ * where the frame's own bytes do not change at all). Then the name string alone is replaced
+ * in place (same length, same address): 3.9-3.11 compare the name's bytes; 3.12/3.13 a new
+ * code object has a new co_version, which the test bumps as CPython would. */
+START_TEST(test_code_reuse)
+{
+	const struct ver *v = &vers[_i];
+	struct img *m = img_new(v, SMALL);
+	tc_raddr main_co = img_code(m, &def_main), x = img_code(m, &def_inner);
+	tc_raddr work = img_code(m, &def_work), other = img_code(m, &def_main);
+	tc_raddr bottom = img_frame(m, main_co, 0, 6);
+	tc_raddr mid = img_frame(m, x, bottom, 12);   /* inner line 18 */
+	tc_raddr top = img_frame(m, work, mid, 8);    /* work line 105 */
+	img_thread(m, IDENT1, PID, top);
+	img_attach(m);
+	if (m->w.frame_model == TC_FRAMES_INTERP) {
+		ck_assert_int_eq(tc_prefetch_new(m->r, 0, 0, &m->t.pf), 0);
+		m->s.memo = tc_chain_memo_new();
+	}
+	const struct want before[] = {{&def_work, 105, false}, {&def_inner, 18, false},
+				      {&def_main, 7, false}};
+	for (int w = 0; w < 3; w++) {
+		ck_assert_int_eq(img_walk(m), 0);
+		ck_assert(!m->s.threads[0].truncated);
+		check_frames(m, 0, before, 3);
+	}
+	uint32_t serial = m->s.frames[1].serial;
+	/* X is freed; a <module> code object is allocated there (its strings elsewhere) */
+	img_copy(m, x, other, m->code_alloc);
+	if (v->minor == 12 || v->minor == 13) /* co_version: firstlineno + 24 */
+		put32(m, x + (tc_raddr)m->w.code.firstlineno + 24, 4242);
+	const struct want after[] = {{&def_work, 105, false}, {&def_main, 7, false},
+				     {&def_main, 7, false}};
+	ck_assert_int_eq(img_walk(m), 0);
+	ck_assert(!m->s.threads[0].truncated);
+	check_frames(m, 0, after, 3);
+	ck_assert_uint_ne(m->s.frames[1].serial, serial);
+	struct tc_code_cache_stats st;
+	tc_code_cache_get_stats(m->cc, &st);
+	ck_assert_uint_ge(st.replaced, 1);
+
+	/* the same code object layout, a name of the same length at the same address */
+	tc_raddr name = get64(m, at(x, m->w.code.name));
+	uint8_t *p = host(m, name + (tc_raddr)m->w.unicode.ascii_data, 8);
+	ck_assert_mem_eq(p, "<module>", 8);
+	memcpy(p, "<lambda>", 8);
+	if (v->minor == 12 || v->minor == 13)
+		put32(m, x + (tc_raddr)m->w.code.firstlineno + 24, 4243);
+	ck_assert_int_eq(img_walk(m), 0);
+	const struct tc_code_info *ci;
+	ck_assert_int_eq(tc_code_cache_get(m->cc, &m->t, m->s.frames[1].code, &ci), 0);
+	ck_assert_str_eq(ci->name, "<lambda>");
+
+	tc_chain_memo_free(m->s.memo);
+	m->s.memo = NULL;
+	tc_prefetch_free(m->t.pf);
+	m->t.pf = NULL;
+	img_free(m);
+}
+END_TEST
+
+/* A chain that does not end at the thread's base is cut, never whole: a generator's frame
+ * read just after it yielded (previous / f_back NULL) at the bottom. 3.9/3.10: a frame of a
+ * generator code object; 3.11: a frame owned by a generator; 3.12-3.14: no entry shim under
+ * it; 3.15: no base frame. The frames above the cut are kept. */
+START_TEST(test_gen_bottom)
+{
+	const struct ver *v = &vers[_i];
+	struct img *m = img_new(v, SMALL);
+	m->raw = true;
+	tc_raddr gen = img_code(m, &def_gen), inner = img_code(m, &def_inner);
+	put32(m, gen + (tc_raddr)co_flags_off(v), 0x20 | 0x3); /* CO_GENERATOR */
+	tc_raddr g = m->w.frame_model == TC_FRAMES_INTERP ? img_iframe(m, gen, 0, 2, 1, 0, true) :
+							    img_frame(m, gen, 0, 2);
+	img_thread(m, IDENT1, PID, img_frame(m, inner, g, 12));
+	img_attach(m);
+	ck_assert_int_eq(img_walk(m), 0);
+	ck_assert_msg(m->s.threads[0].truncated, "%s: a chain rooted at a generator is whole",
+		      v->name);
+	ck_assert(!m->s.threads[0].deep);
+	ck_assert_uint_ge(m->s.threads[0].n, 1);
+	ck_assert_uint_eq(m->s.frames[m->s.threads[0].first].code, inner);
+	img_free(m);
+}
+END_TEST
+
+/* 3.11-3.13: the innermost frame holds a NULL code pointer and a small instruction pointer
+ * (a thread starting or exiting): cut, no crash (the cached code info started NULL). */
+START_TEST(test_null_code_top)
+{
+	const struct ver *v = &vers[2 + _i]; /* 3.11, 3.12, 3.13, 3.13t */
+	struct img *m = img_new(v, SMALL);
+	tc_raddr main_co = img_code(m, &def_main);
+	tc_raddr bottom = img_frame(m, main_co, 0, 6);
+	tc_raddr f = img_iframe(m, 0, bottom, 0, 0, 0, false);
+	put64(m, at(f, m->w.iframe.instr), 0x40);
+	img_thread(m, IDENT1, PID, f);
+	img_attach(m);
+	ck_assert_int_eq(img_walk(m), 0);
+	ck_assert(m->s.threads[0].truncated);
+	ck_assert_uint_eq(m->s.threads[0].n, 0);
+	img_free(m);
+}
+END_TEST
+
+/* A torn previous pointer near the top of the address space (8-aligned, so it passes the
+ * alignment check) while frames are read through a window on the prefetched batch: the
+ * window's bounds check must not wrap. Cut, no crash. */
+START_TEST(test_prev_near_top)
+{
+	const struct ver *v = &vers[_i];
+	static const tc_raddr bad[] = {0xffffffffffffffe0ull, 0xfffffffffffffff8ull,
+				       0x8000000000000000ull};
+	struct img *m = img_new(v, SMALL);
+	tc_raddr main_co = img_code(m, &def_main), inner = img_code(m, &def_inner);
+	tc_raddr f[8];
+	for (int i = 0; i < 8; i++)
+		f[i] = img_frame(m, i ? inner : main_co, i ? f[i - 1] : 0, i ? 12 : 6);
+	img_thread(m, IDENT1, PID, f[7]);
+	img_attach(m);
+	ck_assert_int_eq(tc_prefetch_new(m->r, 0, 0, &m->t.pf), 0);
+	m->s.memo = tc_chain_memo_new();
+	for (size_t b = 0; b < TC_ARRAY_LEN(bad); b++) {
+		img_set_prev(m, f[4], f[3]);
+		for (int w = 0; w < 3; w++) /* the batch learns the frames */
+			ck_assert_int_eq(img_walk(m), 0);
+		ck_assert(!m->s.threads[0].truncated);
+		img_set_prev(m, f[4], bad[b]);
+		ck_assert_int_eq(img_walk(m), 0);
+		ck_assert(m->s.threads[0].truncated);
+		ck_assert_uint_eq(m->s.threads[0].n, 4);
+	}
+	tc_chain_memo_free(m->s.memo);
+	m->s.memo = NULL;
+	tc_prefetch_free(m->t.pf);
+	m->t.pf = NULL;
+	img_free(m);
+}
+END_TEST
+
 static Suite *unwind_suite(void)
 {
 	Suite *s = suite_create("unwind");
@@ -1368,6 +1580,10 @@ static Suite *unwind_suite(void)
 	suite_add_tcase(s, deep);
 	tcase_add_loop_test(bugs, test_cframe_unmapped, 0, 2);
 	tcase_add_loop_test(bugs, test_short_str_at_end_of_mapping, 0, NVERS);
+	tcase_add_loop_test(bugs, test_code_reuse, 0, 6); /* 3.9 .. 3.13t */
+	tcase_add_loop_test(bugs, test_gen_bottom, 0, NVERS);
+	tcase_add_loop_test(bugs, test_null_code_top, 0, 4);
+	tcase_add_loop_test(bugs, test_prev_near_top, 0, NVERS);
 	suite_add_tcase(s, bugs);
 	return s;
 }
