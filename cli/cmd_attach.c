@@ -336,6 +336,11 @@ int tc_cmd_attach(int argc, char **argv)
 		fprintf(stderr, "%s: process %d exited after %.2f s; %llu samples kept%s%s\n",
 			tc_prog, (int)pid, st->duration, (unsigned long long)st->samples,
 			out && strcmp(out, "-") ? " in " : "", out && strcmp(out, "-") ? out : "");
+	if (st->target_execed)
+		fprintf(stderr, "%s: process %d replaced its program (exec) after %.2f s: sampling "
+			"stopped; %llu samples kept%s%s\n", tc_prog, (int)pid, st->duration,
+			(unsigned long long)st->samples, out && strcmp(out, "-") ? " in " : "",
+			out && strcmp(out, "-") ? out : "");
 	if (*so.stop)
 		fprintf(stderr, "%s: interrupted after %.2f s; %llu samples kept\n", tc_prog,
 			st->duration, (unsigned long long)st->samples);

@@ -76,6 +76,7 @@ struct tc_profile_stats {
 	double start_time;      /* CLOCK_REALTIME seconds at start */
 	double duration;        /* seconds actually spent sampling */
 	bool target_exited;     /* the target went away during the recording */
+	bool target_execed;     /* the target replaced its program (execve): sampling stopped */
 };
 /* Borrowed pointer into P (zeroed by tc_profile_new), valid as long as P. */
 struct tc_profile_stats *tc_profile_stats(struct tc_profile *p);

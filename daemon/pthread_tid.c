@@ -4,6 +4,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "reader/proc.h"
 
@@ -66,11 +67,18 @@ void tc_pthread_tid_calibrate(struct tc_target *t)
 		if (tc_remote_read(t->mem, idents[i], blocks[i], SCAN) != 0)
 			goto out;
 	int best = -1;
+	/* Threads come and go while this runs: a thread that exited after its ident was read
+	 * has no tid in the list any more. An offset qualifies when every value is non-zero and
+	 * distinct and at most a quarter of them (and never all) are missing from the list. */
+	const size_t may_miss = n / 4;
 	for (int off = 0; off + 4 <= SCAN; off += 4) {
 		bool good = true;
+		size_t missing = 0;
 		for (size_t i = 0; i < n && good; i++) {
 			uint32_t v = tc_get_u32(blocks[i], (size_t)off);
-			good = v != 0 && in_set(tids, ntids, v);
+			good = v != 0;
+			if (good && !in_set(tids, ntids, v))
+				good = ++missing <= may_miss;
 			for (size_t j = 0; j < i && good; j++)
 				good = tc_get_u32(blocks[j], (size_t)off) != v;
 		}
@@ -87,11 +95,26 @@ out:
 	free(tids);
 }
 
+/* A calibration that failed (threads starting or exiting while it ran) is tried again,
+ * at most this often. */
+#define RECALIBRATE_NS 250000000ull
+
 uint64_t tc_pthread_tid(struct tc_target *t, uint64_t ident)
 {
 	uint32_t v = 0;
-	if (t->pthread_tid_off < 0 || !ident)
+	if (!ident)
 		return 0;
+	if (t->pthread_tid_off < 0) {
+		struct timespec now;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		uint64_t ns = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+		if (ns < t->tid_calib_next_ns)
+			return 0;
+		t->tid_calib_next_ns = ns + RECALIBRATE_NS;
+		tc_pthread_tid_calibrate(t);
+		if (t->pthread_tid_off < 0)
+			return 0;
+	}
 	tc_raddr a = ident + (tc_raddr)t->pthread_tid_off;
 	int err = t->pf ? tc_prefetch_read(t->pf, a, &v, sizeof v) : tc_remote_read(t->mem, a, &v, sizeof v);
 	if (err)

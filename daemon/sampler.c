@@ -439,6 +439,7 @@ int tc_sampler_run(struct tc_target *t, const struct tc_sampler_opts *o, struct 
 	if (o->duration > 0)
 		ts_add_ns(&end, (int64_t)llround(o->duration * 1e9));
 	double t0 = now_mono();
+	double next_exec_check = t0 + 1.0;
 	st->start_time = now_real();
 	err = 0;
 	while (!(o->stop && *o->stop)) {
@@ -460,7 +461,18 @@ int tc_sampler_run(struct tc_target *t, const struct tc_sampler_opts *o, struct 
 		if ((o->stop && *o->stop) || last)
 			break;
 		st->samples++;
+		uint64_t failed = st->failed;
 		err = sample_once(&r, st);
+		/* a process that called execve runs another program (maybe another Python):
+		 * nothing known about it holds. Checked once a second, and at once when a
+		 * sample fails. */
+		if (!err && (st->failed != failed || now_mono() >= next_exec_check)) {
+			next_exec_check = now_mono() + 1.0;
+			if (tc_target_execed(t)) {
+				st->target_execed = true;
+				break;
+			}
+		}
 		if (err == -TC_ESRCH) {
 			st->target_exited = true;
 			err = 0;

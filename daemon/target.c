@@ -489,6 +489,8 @@ int tc_target_attach(pid_t pid, struct tc_target **out, struct tc_attach_diag *d
 		goto out;
 	if (t->layout.tstate.native_thread_id < 0)
 		tc_pthread_tid_calibrate(t);
+	if (tc_target_exec_id(pid, &t->exec_id) != 0)
+		t->exec_id = 0;
 	*out = t;
 	t = NULL;
 	err = 0;
@@ -506,4 +508,48 @@ void tc_target_free(struct tc_target *t)
 	tc_page_cache_free(t->pc);
 	tc_remote_free(t->mem);
 	free(t);
+}
+
+int tc_target_exec_id(pid_t pid, uint64_t *id)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return tc_proc_errno(errno);
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	/* fields after the command name, which may hold anything but ends at the last ')' */
+	char *p = strrchr(buf, ')');
+	if (!p)
+		return -TC_ECORRUPT;
+	uint64_t h = 0x9E3779B97F4A7C15ull;
+	bool any = false;
+	p++;
+	/* field 3 (state) is the first token after ')': startcode 26, startstack 28,
+	 * start_brk 47 */
+	for (int field = 3; field <= 47 && *p; field++) {
+		while (*p == ' ')
+			p++;
+		char *end;
+		unsigned long long v = strtoull(p, &end, 10);
+		if (field == 26 || field == 28 || field == 47) {
+			h = (h ^ v) * 0x100000001B3ull;
+			any |= v != 0;
+		}
+		while (*end && *end != ' ')
+			end++;
+		p = end;
+	}
+	if (!any)
+		return -TC_EPERM; /* hidden from us: no identity to compare */
+	*id = h ? h : 1;
+	return 0;
+}
+
+bool tc_target_execed(const struct tc_target *t)
+{
+	uint64_t id;
+	return t->exec_id && tc_target_exec_id(t->pid, &id) == 0 && id != t->exec_id;
 }

@@ -24,12 +24,15 @@ struct tc_target {
 	char binary[512];        /* target path of the file holding _PyRuntime */
 	char how[64];            /* how _PyRuntime was found: ".dynsym", ".PyRuntime", ... */
 	int pthread_tid_off;     /* offset of the kernel tid in glibc's struct pthread, -1 */
+	uint64_t tid_calib_next_ns; /* CLOCK_MONOTONIC before which a failed calibration is
+				       not tried again */
 	/* walker memo of values that change rarely (see TC_UNWIND_CACHED_HEAD) */
 	tc_raddr head_cache;     /* runtime->interpreters.head, 0 = not cached */
 	uint64_t main_ident;     /* runtime->main_thread (<= 3.12), read with the head; 0 unknown */
 	uint64_t head_cache_ns;  /* CLOCK_MONOTONIC when read */
 	tc_raddr gil_interp, gil_ptr; /* interp->ceval.gil of the last interpreter seen */
 	uint64_t code_gen;       /* main interpreter's code-object generation at the last walk */
+	uint64_t exec_id;        /* tc_target_exec_id at attach, 0 unknown */
 };
 
 /* Why an attach failed, for the user. Filled on every failure (empty on success). */
@@ -44,5 +47,14 @@ struct tc_attach_diag {
  * -TC_EINVAL (runtime found but its contents fail validation), -TC_ENOMEM. */
 int tc_target_attach(pid_t pid, struct tc_target **out, struct tc_attach_diag *diag);
 void tc_target_free(struct tc_target *t); /* accepts NULL */
+
+/* An identity of the program PID runs, which changes when it calls execve: where the kernel
+ * put its code, stack and heap (/proc/PID/stat startcode, startstack, start_brk; randomised
+ * per exec). Returns 0 and *ID (never 0), or a negative TC_E* code (-TC_ESRCH: gone). */
+int tc_target_exec_id(pid_t pid, uint64_t *id);
+
+/* Did T's process replace its program since attach (execve)? Then the layout, the runtime's
+ * address and every cache describe a process that no longer exists. */
+bool tc_target_execed(const struct tc_target *t);
 
 #endif

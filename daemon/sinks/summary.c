@@ -211,6 +211,13 @@ static void tc_summary_header(const struct tc_summary *s, FILE *out)
 		tc_pct(s->no_python, total));
 	if (st->target_exited)
 		fputs("note: the target exited during the recording\n", out);
+	if (st->target_execed)
+		fputs("note: the target replaced its program (exec) during the recording; sampling "
+		      "stopped there\n", out);
+	if (st->truncated)
+		fprintf(out, "note: %" PRIu64 " thread stacks were recorded cut (" TC_TRUNCATED_NAME
+			"): deeper than %d frames, or still changing after every retry\n",
+			st->truncated, 65536);
 }
 
 /* Print one table of at most LIMIT functions, ordered by CMP; BY_OWN picks the hottest line
