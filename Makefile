@@ -40,3 +40,15 @@ demo: all
 
 clean:
 	rm -rf $(BUILD)
+
+# Fuzzing (tests/fuzz/README.md): build the libFuzzer harnesses with clang in build-fuzz/ and
+# run each for FUZZ_SECONDS; fails when one finds a crash (input in build-fuzz/crashes/).
+FUZZ_SECONDS ?= 60
+.PHONY: fuzz sanitize
+fuzz:
+	scripts/fuzz.sh $(FUZZ_SECONDS)
+
+# ASan + UBSan build in build-sanitize/: unit tests and a functional subset; fails on any
+# test failure or sanitizer report.
+sanitize: provision
+	PYTHON=$(PYTHON) scripts/sanitize.sh
