@@ -115,20 +115,28 @@ def sample(binary, pid, workdir, rate, seconds, dumps):
     return res
 
 
-def check(info, res):
-    """(attach report, dump report) of a sample() result; either may be None."""
+def check(info, res, expect=True):
+    """(attach report, dump report) of a sample() result; either may be None. EXPECT: check
+    that every function tagged `expect` was sampled (needs a profile of many samples)."""
     return oracle.check_files(info, [res["collapsed"]] if res["collapsed"] else [],
-                              res["dumps"])
+                              res["dumps"], expect)
 
 
-def run_pair(binary, interp, target, workdir, rate, seconds, dumps):
-    """Start TARGET on INTERP (a manifest row), sample it, check. Returns a result dict."""
+def run_pair(binary, interp, target, workdir, rate, seconds, dumps, self_sample=False):
+    """Start TARGET on INTERP (a manifest row), sample it, check. Returns a result dict.
+    SELF_SAMPLE: check the target's own view (sys._current_frames()) instead of tachyon-c's,
+    which tests the oracle: it must pass."""
     os.makedirs(workdir, exist_ok=True)
     script = os.path.join(TARGETS, "oracle_%s.py" % target)
     row = {"interp": interp[0], "target": target, "problems": [], "attach": None, "dump": None}
+    env = dict(os.environ)
+    own = os.path.join(workdir, "self.txt")
+    env.pop("ORACLE_SELF_SAMPLE", None)
+    if self_sample:
+        env["ORACLE_SELF_SAMPLE"] = own
     with open(os.path.join(workdir, "target.stderr"), "wb") as err:
         p = subprocess.Popen([interp[1], script], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                             stderr=err, start_new_session=True)
+                             stderr=err, start_new_session=True, env=env)
     try:
         line = read_line(p, START_TIMEOUT)
         if line is None:
@@ -138,7 +146,11 @@ def run_pair(binary, interp, target, workdir, rate, seconds, dumps):
         info = json.loads(line)
         with open(os.path.join(workdir, "info.json"), "w") as f:
             json.dump(info, f)
-        res = sample(binary, info["pid"], workdir, rate, seconds, dumps)
+        if self_sample:
+            time.sleep(seconds)
+            res = {"collapsed": own, "dumps": [], "problems": []}
+        else:
+            res = sample(binary, info["pid"], workdir, rate, seconds, dumps)
         row["problems"] += res["problems"]
         if p.poll() is not None:
             row["problems"].append("target died while sampled (%s)" % describe_rc(p.returncode))
@@ -149,7 +161,13 @@ def run_pair(binary, interp, target, workdir, rate, seconds, dumps):
             rc = None
         if rc != 0 and not any(s.startswith("target died") for s in row["problems"]):
             row["problems"].append("target %s after release" % describe_rc(rc))
-        row["attach"], row["dump"] = check(info, res)
+        if self_sample:
+            if not os.path.exists(own):
+                row["problems"].append("the target wrote no view of its own")
+                return row
+            # faulthandler names frames by co_name: check by the last name component
+            info = dict(info, qualnames=False, self_view=True)
+        row["attach"], row["dump"] = check(info, res, expect=not self_sample)
         return row
     finally:
         if p.poll() is None:
@@ -220,6 +238,8 @@ def main(argv=None):
     ap.add_argument("--manifest", help="interpreters.tsv (default: run scripts/provision.sh)")
     ap.add_argument("--binary", default=os.environ.get("TACHYON_C",
                                                        os.path.join(REPO, "build", "tachyon-c")))
+    ap.add_argument("--self", dest="self_sample", action="store_true",
+                    help="check the targets' own views instead of tachyon-c (tests the oracle)")
     ap.add_argument("--out", help="keep outputs here (default: a temporary directory)")
     a = ap.parse_args(argv)
     interps = manifest(a.manifest)
@@ -235,7 +255,7 @@ def main(argv=None):
     for interp in interps:
         for target in targets:
             row = run_pair(a.binary, interp, target, os.path.join(out, interp[0], target),
-                           a.rate, a.seconds, a.dumps)
+                           a.rate, a.seconds, a.dumps, a.self_sample)
             rows.append(row)
             print(details(row), flush=True)
     print()

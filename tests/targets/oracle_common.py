@@ -23,11 +23,16 @@ target's, the standard library directories, long-lived thread ids) once every sc
 then runs until stdin closes, and exits 0. Runs unchanged on CPython 3.9 to 3.15.
 """
 
+import faulthandler
 import json
 import os
+import re
 import sys
 import threading
 
+SELF_SAMPLE = os.environ.get("ORACLE_SELF_SAMPLE")
+FAULT_DEPTH = 100  # faulthandler's MAX_FRAME_DEPTH
+FAULT_LINE = re.compile(r'File "(.*)", line (\S+) in (.*)$')
 LONG_LIVED = []  # native ids of threads that always have Python frames while the target runs
 LONG_LIVED_LOCK = threading.Lock()
 
@@ -58,6 +63,10 @@ def serve(scenarios):  # tags: serve
         started.append(t)
     waiter = threading.Thread(target=wait_release, args=(stop,), daemon=True)  # -> @stdlib
     waiter.start()  # -> @stdlib
+    if SELF_SAMPLE:
+        sampler = threading.Thread(target=self_sample, args=(stop,), daemon=True)  # -> @stdlib
+        sampler.start()  # -> @stdlib
+        started.append(sampler)
     # the main thread registers in its scenario; every other one has by the handshake
     announce(len(scenarios))  # -> announce
     scenarios[0](stop)  # -> @entry
@@ -71,19 +80,64 @@ def announce(expected_threads):  # tags: announce
     while len(LONG_LIVED) < expected_threads:
         os.sched_yield()
     LONG_LIVED.append(threading.get_native_id())
-    files = sorted(set(m.__file__ for m in list(sys.modules.values())
-                       if getattr(m, "__name__", "").startswith("oracle_")
-                       or getattr(m, "__name__", "") == "__main__"))
-    stdlib = sorted(set([os.path.dirname(threading.__file__),
-                         os.path.dirname(os.path.realpath(threading.__file__))]))
+    files = set()
+    for m in list(sys.modules.values()):
+        name = getattr(m, "__name__", "")
+        if name.startswith("oracle_") or name == "__main__":
+            files.add(os.path.abspath(m.__file__))  # -> @stdlib
+    here = os.path.dirname(threading.__file__)  # -> @stdlib
+    real = os.path.dirname(os.path.realpath(threading.__file__))  # -> @stdlib
     info = {
         "pid": os.getpid(),
         "version": "%d.%d.%d" % sys.version_info[:3],
         "qualnames": sys.version_info >= (3, 11),
-        "script": os.path.abspath(sys.argv[0]),
-        "files": [os.path.abspath(f) for f in files],
-        "stdlib": stdlib,
+        "script": os.path.abspath(sys.argv[0]),  # -> @stdlib
+        "files": sorted(files),
+        "stdlib": sorted(set([here, real])),
         "long_lived": sorted(LONG_LIVED),
     }
-    sys.stdout.write(json.dumps(info) + "\n")
+    sys.stdout.write(json.dumps(info) + "\n")  # -> @stdlib
     sys.stdout.flush()
+
+
+def self_sample(stop):  # tags: thread
+    """The target's own view, for checking the oracle itself: every millisecond, every other
+    thread's stack as faulthandler prints it (all threads walked in C under the GIL, so never
+    torn; frames carry co_name, at most 100 a thread), written in tachyon-c's collapsed
+    format to $ORACLE_SELF_SAMPLE when released. The checker must find nothing wrong in it."""
+    counts = {}
+    scratch = open(SELF_SAMPLE + ".scratch", "w+")
+    while not stop.is_set():  # -> @stdlib
+        scratch.seek(0)
+        scratch.truncate()
+        faulthandler.dump_traceback(scratch, all_threads=True)
+        scratch.seek(0)
+        text = scratch.read()
+        for block in text.split("\n\n"):
+            lines = block.strip("\n").split("\n")
+            if not lines[0].startswith("Thread 0x"):
+                continue  # the sampler itself ("Current thread ...")
+            parts = []
+            for line in lines[1:]:
+                line = line.strip()
+                if line.startswith("File "):
+                    m = FAULT_LINE.match(line)
+                    parts.append("%s:%s:%s" % (m.group(1), m.group(3).replace(":", "%3A"),
+                                               m.group(2) if m.group(2).isdigit() else "?"))
+                elif line.startswith("...") or line.startswith("<truncated"):
+                    parts.append("<truncated>:<truncated>:?")
+            if len(parts) >= FAULT_DEPTH and not parts[-1].startswith("<truncated>"):
+                parts.append("<truncated>:<truncated>:?")  # 3.13+ stop without a word
+            parts.append("tid:" + lines[0].split()[1])
+            parts.reverse()
+            key = ";".join(parts)
+            counts[key] = counts.get(key, 0) + 1
+        stop.wait(0.001)  # -> @stdlib
+    scratch.close()
+    os.unlink(SELF_SAMPLE + ".scratch")
+    tmp = SELF_SAMPLE + ".tmp"
+    f = open(tmp, "w")
+    for key in counts:
+        f.write("%s %d\n" % (key, counts[key]))
+    f.close()
+    os.rename(tmp, SELF_SAMPLE)

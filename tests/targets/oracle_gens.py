@@ -108,7 +108,7 @@ def gens(stop):  # tags: entry thread
         drive_chains()  # -> drive_chains
         drive_by_hand()  # -> drive_by_hand
         rounds += 1
-        if rounds % 50 == 0:
+        if rounds % 200 == 0:
             asyncio.run(co_async_main())  # -> @stdlib co_async_main
 
 
