@@ -4,8 +4,8 @@
  *
  * A small builder lays out, in one zeroed arena mapped at a fake remote address, what a
  * target holds: _PyRuntime (on 3.13+ headed by a _Py_DebugOffsets image: cookie, version,
- * free_threaded flag and our offsets, written at the positions tc_debug_offsets_fields()
- * gives), an interpreter, its GIL, thread states, frame chains (_PyInterpreterFrame for 3.11+,
+ * free_threaded flag and our offsets, written at the positions the headers give them:
+ * fixtures/cpython_offsets.h), an interpreter, its GIL, thread states, frame chains (_PyInterpreterFrame for 3.11+,
  * PyFrameObject for 3.9/3.10), code objects whose ob_type is a fake &PyCode_Type, compact str
  * objects (ASCII, Latin-1, UCS-2, UCS-4) and bytes objects holding line tables.
  *
@@ -17,10 +17,12 @@
  *    PyObject header (ob_type at 24, every object field 16 bytes later), tlbc_index at 72 and
  *    owner at 78 in 3.14t+ frames, and str state bit-fields from bit 8 where `interned`
  *    became a whole byte (3.14t+), from bit 2 on 3.13t;
- *  - 3.9-3.12: tc_layout_from_table(), the compiled-in tables.
+ *  - 3.9-3.12: fixtures/cpython_offsets.h, offsetof/sizeof read with gdb from the DWARF of
+ *    pyenv's 3.9.18-3.12.1 (tests/unit/fixtures/gen_cpython_offsets.sh), never the project's
+ *    compiled-in tables.
  * The builder writes with its own copy of the offsets; the walker reads with the layout the
- * project derives (from the image's _Py_DebugOffsets, or the table), so a wrong derivation
- * shows up as a wrong stack. */
+ * project derives (from the image's _Py_DebugOffsets, or tc_layout_from_table()), so a wrong
+ * table entry or a wrong derivation shows up as a wrong stack. */
 #include <check.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -37,6 +39,8 @@
 #include "layouts/version.h"
 #include "reader/prefetch.h"
 #include "reader/remote.h"
+
+#include "fixtures/cpython_offsets.h"
 
 #define ARENA_BASE 0x7f1200000000ull
 #define UNMAPPED 0x0000dead0000ull   /* in no image */
@@ -271,6 +275,81 @@ static size_t max3(int32_t a, int32_t b, int32_t c)
 	return (size_t)(m > c ? m : c);
 }
 
+/* Where _Py_DebugOffsets holds each field, per the headers (3.13, 3.14, 3.15; the free-threaded
+ * builds share the struct). */
+static const struct tc_dbgoff_fields *dbgoff_pos(unsigned minor)
+{
+	static const struct tc_dbgoff_fields *const pos[] = {
+		&fx_dbgoff_pos_3_13, &fx_dbgoff_pos_3_14, &fx_dbgoff_pos_3_15};
+	REQUIRE(minor >= 13 && minor <= 15, "no _Py_DebugOffsets positions for 3.%u", minor);
+	return pos[minor - 13];
+}
+
+/* The offsets a 3.9-3.12 build has, from the headers' figures H (fixtures/cpython_offsets.h),
+ * written down independently of layouts/tables.c. Sizes are how much the builder allocates:
+ * enough for every field it writes. */
+static void layout_from_headers(const struct fx_table_offsets *h, struct tc_layout *w)
+{
+	bool obj = h->minor <= 10;
+
+	memset(w, 0xff, sizeof *w);
+	w->frame_model = obj ? TC_FRAMES_OBJECT : TC_FRAMES_INTERP;
+	w->linetable = h->minor == 9 ? TC_LT_LNOTAB : obj ? TC_LT_LINETABLE : TC_LT_LOCATIONS;
+	w->runtime.interpreters_head = h->rt_interpreters_head;
+	w->runtime.main_thread = h->rt_main_thread;
+	w->runtime.gil = h->rt_gil;
+	w->interp.next = h->is_next;
+	w->interp.threads_head = h->is_threads_head;
+	w->interp.gil_ptr = h->is_gil_ptr;
+	w->interp.size = (h->is_threads_head > h->is_gil_ptr ? h->is_threads_head : h->is_gil_ptr) + 8;
+	w->gil.locked = h->gil_locked;
+	w->gil.last_holder = h->gil_last_holder;
+	w->tstate.next = h->ts_next;
+	w->tstate.interp = h->ts_interp;
+	w->tstate.thread_id = h->ts_thread_id;
+	w->tstate.native_thread_id = h->ts_native_thread_id;
+	w->tstate.size = h->ts_size;
+	/* 3.10 has a cframe too, but its frames hang off tstate->frame until 3.11 */
+	if (obj)
+		w->tstate.frame = h->ts_frame;
+	else
+		w->tstate.cframe = h->ts_cframe;
+	w->cframe.current_frame = h->cf_current_frame;
+	if (obj) {
+		w->frameobj.f_back = h->fo_f_back;
+		w->frameobj.f_code = h->fo_f_code;
+		w->frameobj.f_lasti = h->fo_f_lasti;
+		w->frameobj.f_lineno = h->fo_f_lineno;
+		w->frameobj.f_trace = h->fo_f_trace;
+		w->frameobj.size = max3(max3(h->fo_f_back, h->fo_f_code, h->fo_f_lasti),
+					h->fo_f_lineno, h->fo_f_trace) + 8;
+	} else {
+		w->iframe.previous = h->if_previous;
+		w->iframe.code = h->if_code;
+		w->iframe.instr = h->if_prev_instr;
+		w->iframe.owner = h->if_owner;
+		w->iframe.size = h->if_size;
+	}
+	w->code.filename = h->co_filename;
+	w->code.name = h->co_name;
+	w->code.qualname = h->co_qualname;
+	w->code.linetable = h->co_linetable;
+	w->code.firstlineno = h->co_firstlineno;
+	w->code.code_adaptive = h->co_code_adaptive;
+	w->code.firsttraceable = h->co_firsttraceable;
+	w->code.size = h->co_size;
+	w->object.ob_type = h->ob_type;
+	w->bytes.ob_size = h->var_ob_size;
+	w->bytes.ob_sval = h->by_ob_sval;
+	w->unicode.length = h->un_length;
+	w->unicode.state = h->un_state;
+	w->unicode.ascii_data = h->un_ascii_size;
+	w->unicode.compact_data = h->un_compact_size;
+	w->unicode.kind_shift = (uint8_t)h->un_kind_bit;
+	w->unicode.compact_bit = (uint8_t)(h->un_kind_bit + 3);
+	w->unicode.ascii_bit = (uint8_t)(h->un_kind_bit + 4);
+}
+
 /* A new image of version V: runtime, one interpreter, its GIL. CAP bytes of arena. */
 static tc_raddr img_iframe(struct img *m, tc_raddr code, tc_raddr prev, int64_t addr,
 			   uint8_t owner, int32_t tlbc, bool tagged);
@@ -299,7 +378,9 @@ static struct img *img_new(const struct ver *v, size_t cap)
 		m->code_alloc = (size_t)s->co_size + 64;
 		m->tag = v->minor >= 14 ? 1 : 0;
 	} else {
-		ck_assert_int_eq(tc_layout_from_table(v->hex, false, &m->w), 0);
+		static const struct fx_table_offsets *const hdr[] = {
+			&fx_table_3_9, &fx_table_3_10, &fx_table_3_11, &fx_table_3_12};
+		layout_from_headers(hdr[v->minor - 9], &m->w);
 		m->interp_alloc = (size_t)m->w.interp.size + 16;
 		m->ts_alloc = (size_t)m->w.tstate.size + 16;
 		m->frame_alloc = m->w.frame_model == TC_FRAMES_OBJECT ? (size_t)m->w.frameobj.size :
@@ -310,8 +391,7 @@ static struct img *img_new(const struct ver *v, size_t cap)
 
 	m->runtime = alloc(m, 1024);
 	if (v->minor >= 13) {
-		const struct tc_dbgoff_fields *pos = tc_debug_offsets_fields(v->minor);
-		ck_assert_ptr_nonnull(pos);
+		const struct tc_dbgoff_fields *pos = dbgoff_pos(v->minor);
 		memcpy(host(m, m->runtime, 8), "xdebugpy", 8);
 		put64(m, m->runtime + 8, v->hex);
 		put64(m, m->runtime + (tc_raddr)pos->free_threaded, v->ft);
