@@ -7,9 +7,12 @@
  *    expected offsets are what gdb prints for `_PyRuntime.debug_offsets` (by name), so
  *    these check the per-minor position tables against reality;
  *  - synthetic free-threaded (3.13t-3.15t: no such build is obtainable here): a captured
- *    image patched at the positions tc_debug_offsets_fields() gives, with the offsets a
- *    Py_GIL_DISABLED build has (32-byte PyObject header, ob_type at 24, tlbc_index).
- * Then corrupted copies, each of which one sanity check must refuse. */
+ *    image patched at the positions the headers give (fixtures/cpython_offsets.h:
+ *    offsetof(_Py_DebugOffsets, ...) read with gdb from Debian's python3.1Nd, never
+ *    tc_debug_offsets_fields(), which is under test), with the offsets a Py_GIL_DISABLED
+ *    build has (32-byte PyObject header, ob_type at 24, tlbc_index).
+ * Then corrupted copies, each of which one sanity check must refuse; and the project's own
+ * position tables compared field by field with the headers'. */
 #include <check.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -17,6 +20,15 @@
 
 #include "layouts/debug_offsets.h"
 #include "layouts/version.h"
+
+#include "fixtures/cpython_offsets.h"
+
+/* Where _Py_DebugOffsets holds each field in 3.MINOR, per the headers. */
+static const struct tc_dbgoff_fields *pos_of(unsigned minor)
+{
+	return minor == 13 ? &fx_dbgoff_pos_3_13 : minor == 14 ? &fx_dbgoff_pos_3_14 :
+								  &fx_dbgoff_pos_3_15;
+}
 
 struct word {
 	uint32_t off;
@@ -325,7 +337,7 @@ END_TEST
  * pushes owner from 74 to 78. */
 static void make_free_threaded(uint8_t *buf, unsigned minor)
 {
-	const struct tc_dbgoff_fields *f = tc_debug_offsets_fields(minor);
+	const struct tc_dbgoff_fields *f = pos_of(minor);
 
 	set(buf, f->free_threaded, 1);
 	set(buf, f->ob_size, 32);
@@ -411,7 +423,7 @@ enum corruption {
 
 static int corrupt(uint8_t *buf, unsigned minor, enum corruption c, size_t *len)
 {
-	const struct tc_dbgoff_fields *f = tc_debug_offsets_fields(minor);
+	const struct tc_dbgoff_fields *f = pos_of(minor);
 
 	*len = f->total;
 	switch (c) {
@@ -526,7 +538,7 @@ END_TEST
 START_TEST(test_frame_read_bounded)
 {
 	unsigned minor = _i == 1 ? 15 : 14;
-	const struct tc_dbgoff_fields *f = tc_debug_offsets_fields(minor);
+	const struct tc_dbgoff_fields *f = pos_of(minor);
 	uint8_t buf[TC_DEBUG_OFFSETS_MAX];
 	struct tc_layout l;
 
@@ -548,6 +560,32 @@ START_TEST(test_frame_read_bounded)
 }
 END_TEST
 
+/* The position of every field layouts/debug_offsets.c reads is where the headers put it. */
+START_TEST(test_positions)
+{
+	unsigned minor = 13 + (unsigned)_i;
+	const struct tc_dbgoff_fields *got = tc_debug_offsets_fields(minor), *want = pos_of(minor);
+
+	ck_assert_ptr_nonnull(got);
+	ck_assert_uint_eq(got->total, want->total);
+#define SAME(f) \
+	ck_assert_msg(got->f == want->f, "3.%u: " #f " at %d, the headers put it at %d", minor, \
+		      (int)got->f, (int)want->f);
+	SAME(free_threaded) SAME(rt_interpreters_head)
+	SAME(is_next) SAME(is_threads_head) SAME(is_threads_main) SAME(is_ceval_gil)
+	SAME(is_gil_state) SAME(is_gil_locked) SAME(is_gil_holder) SAME(is_code_generation)
+	SAME(ts_size) SAME(ts_next) SAME(ts_interp) SAME(ts_current_frame) SAME(ts_thread_id)
+	SAME(ts_native_thread_id) SAME(ts_holds_gil)
+	SAME(fr_size) SAME(fr_previous) SAME(fr_executable) SAME(fr_instr_ptr) SAME(fr_owner)
+	SAME(fr_tlbc_index)
+	SAME(co_size) SAME(co_filename) SAME(co_name) SAME(co_qualname) SAME(co_linetable)
+	SAME(co_firstlineno) SAME(co_code_adaptive)
+	SAME(ob_size) SAME(ob_type) SAME(tu_ob_item) SAME(by_ob_size) SAME(by_ob_sval)
+	SAME(un_state) SAME(un_length) SAME(un_ascii_size) SAME(un_compact_size)
+#undef SAME
+}
+END_TEST
+
 static Suite *debug_offsets_suite(void)
 {
 	Suite *s = suite_create("debug_offsets");
@@ -559,6 +597,7 @@ static Suite *debug_offsets_suite(void)
 	tcase_add_loop_test(tc, test_free_threaded, 0, 3);
 	tcase_add_loop_test(tc, test_corrupted, 0, 3 * C_N);
 	tcase_add_loop_test(tc, test_frame_read_bounded, 0, 3);
+	tcase_add_loop_test(tc, test_positions, 0, 3);
 	suite_add_tcase(s, tc);
 	return s;
 }
