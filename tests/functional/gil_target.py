@@ -5,6 +5,9 @@ themselves. Shared by test_attach.py (--mode gil/cpu, --threads main) and test_d
 (holds_gil)."""
 
 import json
+import time
+
+import pytest
 
 from conftest import TARGETS
 
@@ -64,4 +67,19 @@ def start_gil(procs, interp, tmp_path, spinner):
     g = GilTarget(p, doc)
     main = [t["role"] for t in doc["threads"] if t["main"]]
     assert main == ["spinner" if spinner == "main" else "reader"], main
+    # "ready" came from a write that let go of the GIL: wait until the spinner has run on
+    # (user CPU time moving on), which it can only do with the GIL back
+    tid = g.native_id("spinner")
+    start = user_ticks(p.pid, tid)
+    deadline = time.monotonic() + 60
+    while user_ticks(p.pid, tid) < start + 2:
+        if time.monotonic() > deadline:
+            pytest.fail("the spinner of pid %d never ran after ready" % p.pid)
+        time.sleep(0.01)
     return g
+
+
+def user_ticks(pid, tid):
+    """utime (clock ticks) of thread TID of PID, from /proc/PID/task/TID/stat."""
+    with open("/proc/%d/task/%d/stat" % (pid, tid)) as f:
+        return int(f.read().rsplit(")", 1)[1].split()[11])

@@ -17,8 +17,10 @@ Each blocked role evaluates its recording call as an argument of the blocking ca
 line it records is the line it blocks on (as tests/targets/stacks.py does). Handshake: the
 spinner waits until every blocked thread has been seen asleep (state S, no voluntary context
 switch) over several polls, records its own view, writes all views to VIEWS.json (temporary
-name, then rename), prints "ready" and spins. While it runs, its innermost frame is spin() at
-a line in "spin_lines" (spin()'s first and last lines); the frames below are as recorded.
+name, then rename), and spins, printing "ready" from its first lap. While it runs, its
+innermost frame is spin() at a line after the recording one (up to spin_lines[1], spin()'s last
+line); the frames below are as recorded. The write of "ready" lets go of the GIL for a moment:
+a harness that needs the GIL held waits until the spinner has used some CPU time after it.
 
 Runs unchanged on CPython 3.9 to 3.15 (no 3.10+ syntax).
 """
@@ -69,8 +71,14 @@ def spin(out, spinner, blocked):
     wait_blocked(blocked)
     record("spinner", None)
     publish(out, spinner)
+    # "ready" is written from inside the loop (os.write adds no Python frame), so from the
+    # moment it can be read the spinner is at a line of its loop
+    ready = b"ready\n"
     n = 0
     while n >= 0:
+        if ready:
+            os.write(1, ready)
+            ready = b""
         n += 1
         n &= 0xffff
 
@@ -145,8 +153,6 @@ def publish(out, spinner):
     with open(out + ".tmp", "w") as f:
         json.dump(doc, f, indent=1)
     os.rename(out + ".tmp", out)
-    sys.stdout.write("ready\n")
-    sys.stdout.flush()
 
 
 def main_spins(out):
