@@ -121,14 +121,6 @@ def main():
         d = os.path.join(CORPUS, h)
         os.makedirs(d, exist_ok=True)
         subprocess.run([os.path.join(build, 'tests', 'fuzz', 'seeds_' + h), d], check=True)
-    # seeds that crash the walker today are kept in crashes-walker/ (reproducers), not in
-    # the corpus, so that `make fuzz` reports new findings rather than a known one
-    crashes = os.path.join(HERE, 'crashes-walker')
-    if os.path.isdir(crashes):
-        for name in os.listdir(crashes):
-            p = os.path.join(CORPUS, 'walker', name)
-            if os.path.exists(p):
-                os.unlink(p)
 
 
 if __name__ == '__main__':
