@@ -52,3 +52,14 @@ fuzz:
 # test failure or sanitizer report.
 sanitize: provision
 	PYTHON=$(PYTHON) scripts/sanitize.sh
+
+# Oracle stress suite (tests/stress/README.md): every oracle target on every interpreter,
+# sampled with attach at STRESS_RATE for STRESS_SECONDS and with STRESS_DUMPS dumps; fails on
+# any impossible stack or tachyon-c crash. The short version runs in `make check`.
+STRESS_SECONDS ?= 20
+STRESS_RATE ?= 10k
+STRESS_DUMPS ?= 50
+.PHONY: stress
+stress: all provision
+	TACHYON_C=$(BUILD)/tachyon-c $(PYTHON) tests/stress/run.py -d $(STRESS_SECONDS) \
+		-r $(STRESS_RATE) -n $(STRESS_DUMPS) $(STRESS_ARGS)

@@ -146,6 +146,9 @@ class Oracle:
         for path, src in self.sources.items():
             self._index_tags(path, src)
         self.long_lived = set(info["long_lived"])
+        self._kinds = {}
+        self._funcs = {}
+        self._pairs = {}
 
     @staticmethod
     def _load_gen(path):
@@ -233,14 +236,14 @@ class Oracle:
             if not truncated and tid in self.long_lived:
                 out.append("empty stack of a long-lived thread not marked truncated")
             return out
-        kinds = [self.kind(f[0], f[1]) for f in frames]
+        kinds = [self.kind_of(f) for f in frames]
         funcs = []
         for f, k in zip(frames, kinds):
             if k == "foreign":
                 out.append("frame from a file the target never ran: %s" % fmt(f))
                 return out
             if k in ("target", "gen"):
-                fn = self.source(f[0]).funcs.get(f[1])
+                fn = self.func_of(f)
                 if fn is None:
                     out.append("function the target never defined: %s" % fmt(f))
                     return out
@@ -255,41 +258,58 @@ class Oracle:
                         and f0[1].rsplit(".", 1)[-1] == "_bootstrap")):
                 out.append("stack not reaching a root presented as complete: starts at %s"
                            % fmt(f0))
+        memo = self._pairs
         for i in range(len(frames) - 1):
-            c, e = frames[i], frames[i + 1]
-            ck, ek = kinds[i], kinds[i + 1]
-            if ck == "stdlib":
-                if ek == "stdlib":
-                    continue
-                fn = funcs[i + 1]
-                thread_base = (os.path.basename(c[0]) == "threading.py"
-                               and c[1].rsplit(".", 1)[-1] == "run")
-                if "stdlib" in fn.tags or ("thread" in fn.tags and thread_base):
-                    continue
-                out.append("%s above standard library frame %s, which never calls it"
-                           % (fmt(e), fmt(c)))
-                continue
-            # the caller is the target's (or generated)
-            if c[2] is None:
-                out.append("caller frame with an unknown line: %s -> %s" % (fmt(c), fmt(e)))
-                continue
-            if c[2] not in funcs[i].lines:
-                out.append("caller line outside its function: %s -> %s" % (fmt(c), fmt(e)))
-                continue
-            if c[2] not in self.source(c[0]).notes:
-                out.append("caller line that calls nothing: %s -> %s" % (fmt(c), fmt(e)))
-                continue
-            if ek == "stdlib":
-                if not self.calls_stdlib(c[0], c[2]):
-                    out.append("standard library frame above a line that does not call it: "
-                               "%s -> %s" % (fmt(c), fmt(e)))
-                continue
-            if not self.allowed(c[0], c[2], e[0], e[1]):
-                out.append("impossible call: %s -> %s" % (fmt(c), fmt(e)))
+            key = (frames[i], frames[i + 1])
+            v = memo.get(key, 0)
+            if v == 0:
+                v = self._pair(frames[i], frames[i + 1], kinds[i], kinds[i + 1], funcs[i],
+                               funcs[i + 1])
+                memo[key] = v
+            if v is not None:
+                out.append(v)
         leaf, lk = frames[-1], kinds[-1]
         if lk in ("target", "gen") and leaf[2] is not None and leaf[2] not in funcs[-1].lines:
             out.append("leaf line outside its function: %s" % fmt(leaf))
         return out
+
+    def kind_of(self, f):
+        k = self._kinds.get((f[0], f[1]))
+        if k is None:
+            k = self._kinds[(f[0], f[1])] = self.kind(f[0], f[1])
+        return k
+
+    def func_of(self, f):
+        key = (f[0], f[1])
+        if key not in self._funcs:
+            self._funcs[key] = self.source(f[0]).funcs.get(f[1])
+        return self._funcs[key]
+
+    def _pair(self, c, e, ck, ek, cfn, efn):
+        """The violation of caller frame C directly below callee frame E, or None."""
+        if ck == "stdlib":
+            if ek == "stdlib":
+                return None
+            thread_base = (os.path.basename(c[0]) == "threading.py"
+                           and c[1].rsplit(".", 1)[-1] == "run")
+            if "stdlib" in efn.tags or ("thread" in efn.tags and thread_base):
+                return None
+            return "%s above standard library frame %s, which never calls it" % (fmt(e), fmt(c))
+        # the caller is the target's (or generated)
+        if c[2] is None:
+            return "caller frame with an unknown line: %s -> %s" % (fmt(c), fmt(e))
+        if c[2] not in cfn.lines:
+            return "caller line outside its function: %s -> %s" % (fmt(c), fmt(e))
+        if c[2] not in self.source(c[0]).notes:
+            return "caller line that calls nothing: %s -> %s" % (fmt(c), fmt(e))
+        if ek == "stdlib":
+            if not self.calls_stdlib(c[0], c[2]):
+                return ("standard library frame above a line that does not call it: %s -> %s"
+                        % (fmt(c), fmt(e)))
+            return None
+        if not self.allowed(c[0], c[2], e[0], e[1]):
+            return "impossible call: %s -> %s" % (fmt(c), fmt(e))
+        return None
 
     def expected(self):
         return set(self.tagged["expect"])
@@ -376,7 +396,7 @@ class Report:
         v = self.oracle.check(frames, truncated, tid)
         if v:
             self.bad += count
-            for s in v:
+            for s in sorted(set(v)):
                 self.violations[s] += count
                 if s not in self.examples:
                     self.examples[s] = "tid:%s;%s" % (tid, fmt_stack(frames))

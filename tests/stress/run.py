@@ -8,7 +8,7 @@ run `tachyon-c attach PID -r RATE -d SECONDS -o FILE` (collapsed), then `tachyon
 impossible stack, an error of the checker (no samples, an `expect` function never sampled), a
 tachyon-c exit by signal or with a non-zero status, or a target that died.
 
-Usage: run.py [-i NAME]... [-t TARGET]... [-d SECONDS] [-r RATE] [-n DUMPS] [--out DIR]
+Usage: run.py [-i NAME]... [-t TARGET]... [-d SECONDS] [-r RATE] [-n DUMPS] [--out DIR] [--self]
 Exit 0 when every pair passed, 1 otherwise.
 """
 
@@ -77,9 +77,10 @@ def read_line(popen, timeout):
     return buf.split(b"\n", 1)[0].decode()
 
 
-def sample(binary, pid, workdir, rate, seconds, dumps):
-    """Run attach then DUMPS dumps against PID. Returns a dict: collapsed path, dump paths,
-    problems (tachyon-c exits that are failures: signals, non-zero status)."""
+def sample(binary, pid, workdir, rate, seconds, dumps, dump_budget=None):
+    """Run attach then DUMPS dumps against PID (no new dump once DUMP_BUDGET seconds of them
+    passed, at least one). Returns a dict: collapsed path, dump paths, problems (tachyon-c
+    exits that are failures: signals, non-zero status, a hang past 120 s)."""
     res = {"collapsed": None, "dumps": [], "problems": [], "attach_stderr": ""}
     out = os.path.join(workdir, "attach.txt")
     argv = [binary, "attach", str(pid), "-r", str(rate), "-d", str(seconds), "-o", out]
@@ -97,7 +98,10 @@ def sample(binary, pid, workdir, rate, seconds, dumps):
         res["collapsed"] = out
     elif rc == 0:
         res["problems"].append("attach exited 0 without writing %s" % out)
+    start = time.monotonic()
     for i in range(dumps):
+        if i and dump_budget is not None and time.monotonic() - start > dump_budget:
+            break
         path = os.path.join(workdir, "dump.%03d.json" % i)
         try:
             r = subprocess.run([binary, "dump", str(pid), "--json"], stdin=subprocess.DEVNULL,
@@ -122,7 +126,8 @@ def check(info, res, expect=True):
                               res["dumps"], expect)
 
 
-def run_pair(binary, interp, target, workdir, rate, seconds, dumps, self_sample=False):
+def run_pair(binary, interp, target, workdir, rate, seconds, dumps, self_sample=False,
+             dump_budget=None):
     """Start TARGET on INTERP (a manifest row), sample it, check. Returns a result dict.
     SELF_SAMPLE: check the target's own view (sys._current_frames()) instead of tachyon-c's,
     which tests the oracle: it must pass."""
@@ -150,7 +155,7 @@ def run_pair(binary, interp, target, workdir, rate, seconds, dumps, self_sample=
             time.sleep(seconds)
             res = {"collapsed": own, "dumps": [], "problems": []}
         else:
-            res = sample(binary, info["pid"], workdir, rate, seconds, dumps)
+            res = sample(binary, info["pid"], workdir, rate, seconds, dumps, dump_budget)
         row["problems"] += res["problems"]
         if p.poll() is not None:
             row["problems"].append("target died while sampled (%s)" % describe_rc(p.returncode))
@@ -235,6 +240,8 @@ def main(argv=None):
     ap.add_argument("-d", "--seconds", type=float, default=20.0)
     ap.add_argument("-r", "--rate", default="10k")
     ap.add_argument("-n", "--dumps", type=int, default=50)
+    ap.add_argument("--dump-budget", type=float, default=30.0,
+                    help="start no new dump after this many seconds of them (default 30)")
     ap.add_argument("--manifest", help="interpreters.tsv (default: run scripts/provision.sh)")
     ap.add_argument("--binary", default=os.environ.get("TACHYON_C",
                                                        os.path.join(REPO, "build", "tachyon-c")))
@@ -255,7 +262,7 @@ def main(argv=None):
     for interp in interps:
         for target in targets:
             row = run_pair(a.binary, interp, target, os.path.join(out, interp[0], target),
-                           a.rate, a.seconds, a.dumps, a.self_sample)
+                           a.rate, a.seconds, a.dumps, a.self_sample, a.dump_budget)
             rows.append(row)
             print(details(row), flush=True)
     print()

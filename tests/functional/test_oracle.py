@@ -1,0 +1,138 @@
+# SPDX-License-Identifier: MIT
+"""The short run of the oracle stress suite (tests/stress/, README there): on every interpreter
+of the matrix one tests/targets/oracle_all.py process (generator chains on the main thread;
+call graph, code generation, thread churn, a steady thread and a 70,000-frame recursion on
+threads of their own) is sampled with `attach -r 10k` for a few seconds and with back-to-back
+`dump --json`; every distinct stack must be one the target's source can produce, no tachyon-c
+run may die, and every scenario's steady function must show up. The same process also records
+its own view (faulthandler, under the GIL), which must pass the same checker: that is the test
+of the oracle itself. `make stress` runs the long version per target.
+"""
+
+import json
+import sys
+
+import pytest
+
+from conftest import REPO, TARGETS, BINARY
+
+sys.path.insert(0, str(REPO / "tests" / "stress"))
+import oracle  # noqa: E402
+import run as stress  # noqa: E402
+
+SECONDS = 2
+DUMPS = 10
+DUMP_BUDGET = 4  # seconds: no new dump after this (a dump of the 70,000-frame thread is slow)
+
+
+def test_oracle_all(procs, interp, tmp_path):
+    own = tmp_path / "self.txt"
+    p = procs.start([interp.cmd, TARGETS / "oracle_all.py"], env=dict(
+        __import__("os").environ, ORACLE_SELF_SAMPLE=str(own)))
+    info = json.loads(p.read_line())
+    assert info["pid"] == p.pid, "the interpreter's PID is not the child's (wrapper must exec)"
+    assert info["version"] == interp.version
+    res = stress.sample(str(BINARY), p.pid, str(tmp_path), "10k", SECONDS, DUMPS,
+                       DUMP_BUDGET)
+    alive = p.popen.poll() is None
+    assert p.finish() == 0, "target failed:\n" + p.stderr()
+    assert alive, "the target died while sampled"
+    ra, rd = stress.check(info, res)
+    rs, _ = oracle.check_files(dict(info, qualnames=False, self_view=True), [str(own)],
+                               expect=False)
+    report = "\n".join(["tachyon-c problems: %s" % (res["problems"] or "none"),
+                        "attach: " + (ra.text(12) if ra else "no profile"),
+                        "dump: " + (rd.text(12) if rd else "no snapshot"),
+                        "target's own view: " + rs.text(12)])
+    assert rs.ok, "the oracle rejects the target's own view (a checker or target bug):\n" \
+        + report
+    assert not res["problems"], report
+    assert ra is not None and ra.ok, report
+    assert rd is not None and rd.ok, report
+
+
+# --- the checker itself: it must reject what cannot happen ------------------------------------
+
+def _checker():
+    files = sorted(str(p) for p in TARGETS.glob("oracle_*.py"))
+    info = {"qualnames": True, "script": str(TARGETS / "oracle_all.py"), "files": files,
+            "stdlib": ["/usr/lib/python3.11"], "long_lived": [7]}
+    return oracle.Oracle(info)
+
+
+def _frames(text):
+    out = []
+    for part in text.split(";"):
+        file, qual, line = part.rsplit(":", 2)
+        if file.startswith("oracle_"):
+            file = str(TARGETS / file)
+        elif file == "threading.py":
+            file = "/usr/lib/python3.11/threading.py"
+        out.append((file, qual, None if line == "?" else int(line)))
+    return out
+
+
+BASE = "threading.py:Thread._bootstrap:1;threading.py:Thread._bootstrap_inner:2;" \
+    "threading.py:Thread.run:3;"
+
+
+def _line(path, needle):
+    for n, text in enumerate(open(path), 1):
+        if needle in text:
+            return n
+    raise AssertionError("%s not in %s" % (needle, path))
+
+
+@pytest.fixture(scope="module")
+def lines():
+    calls = TARGETS / "oracle_calls.py"
+    return {
+        "top_p": _line(calls, "top_p(50)  # -> top_p"),
+        "mid_x": _line(calls, "r = mid_x(n)"),
+        "leaf_a": _line(calls, "r = leaf_a(n)  # -> leaf_a"),
+        "leaf_body": _line(calls, "        s += i\n"),
+        "codegen_call": _line(TARGETS / "oracle_codegen.py", "fn(40)"),
+    }
+
+
+def test_checker_accepts_a_possible_stack(lines):
+    o = _checker()
+    good = _frames(BASE + "oracle_calls.py:calls:%(top_p)d;oracle_calls.py:top_p:%(mid_x)d;"
+                   "oracle_calls.py:mid_x:%(leaf_a)d;oracle_calls.py:leaf_a:%(leaf_body)d"
+                   % lines)
+    assert o.check(good, False, 7) == []
+    # a suffix of it, marked truncated
+    assert o.check([("<truncated>", "<truncated>", None)] + good[4:], False, 7) == []
+    # generation 3 (shape 0): a calls b on line 2
+    gen = _frames(BASE + "oracle_codegen.py:codegen:%d;<oracle-gen-000003>:k000003_a:2;"
+                  "<oracle-gen-000003>:k000003_b:7" % lines["codegen_call"])
+    assert o.check(gen, False, 7) == []
+
+
+@pytest.mark.parametrize("case", ["wrong_line", "wrong_callee", "cut", "empty", "undefined",
+                                  "cross_generation", "stale_name", "leaf_outside"])
+def test_checker_rejects_an_impossible_stack(lines, case):
+    o = _checker()
+    d = dict(lines)
+    stacks = {
+        # top_p's call of mid_x shown on the line that calls top_p
+        "wrong_line": BASE + "oracle_calls.py:calls:%(top_p)d;oracle_calls.py:top_p:%(top_p)d;"
+                      "oracle_calls.py:mid_x:%(leaf_a)d" % d,
+        # calls' top_p line calling mid_x directly
+        "wrong_callee": BASE + "oracle_calls.py:calls:%(top_p)d;oracle_calls.py:mid_x:%(leaf_a)d"
+                        % d,
+        # rooted at a function, not marked truncated
+        "cut": "oracle_calls.py:mid_x:%(leaf_a)d;oracle_calls.py:leaf_a:%(leaf_body)d" % d,
+        "empty": None,
+        "undefined": BASE + "oracle_calls.py:nowhere:1",
+        # generation 3's a calling generation 4's b
+        "cross_generation": BASE + "oracle_codegen.py:codegen:%d;<oracle-gen-000003>:k000003_a:2;"
+                            "<oracle-gen-000004>:k000004_b:7" % d["codegen_call"],
+        # generation 4's file with generation 3's name
+        "stale_name": BASE + "oracle_codegen.py:codegen:%d;<oracle-gen-000004>:k000003_a:2"
+                      % d["codegen_call"],
+        "leaf_outside": BASE + "oracle_calls.py:calls:%(top_p)d;oracle_calls.py:top_p:%(top_p)d"
+                        % d,
+    }
+    frames = [] if stacks[case] is None else _frames(stacks[case])
+    assert o.check(frames, False, 7) != [], case
