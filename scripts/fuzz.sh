@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-60}
 shift || true
-all=(linetable unicode x86 maps elf alloc walker)
+all=(linetable unicode layouts x86 maps elf alloc walker)
 harnesses=("$@")
 [ ${#harnesses[@]} -gt 0 ] || harnesses=("${all[@]}")
 build=${FUZZ_BUILD:-build-fuzz}

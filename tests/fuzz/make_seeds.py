@@ -121,6 +121,19 @@ def main():
         d = os.path.join(CORPUS, h)
         os.makedirs(d, exist_ok=True)
         subprocess.run([os.path.join(build, 'tests', 'fuzz', 'seeds_' + h), d], check=True)
+    layouts()
+
+
+def layouts():
+    # _Py_DebugOffsets of every 3.13+ walker seed (the first 1 KiB of its image, after the
+    # 4-byte header), and the GC state of each allocator seed (offset 52 + 1024 of a heap)
+    walker = os.path.join(CORPUS, 'walker')
+    for vi in range(4, 10):
+        data = open(os.path.join(walker, 'basic-%d-58' % vi), 'rb').read()
+        out('layouts', 'dbgoff-%d' % vi, bytes([vi % 2 and 0x80 or 0]) + data[4:4 + 1024])
+    for minor in range(9, 16):
+        heap = open(os.path.join(CORPUS, 'alloc', 'heap-3.%d' % minor), 'rb').read()
+        out('layouts', 'gc-3.%d' % minor, bytes([minor - 9]) + heap[52 + 1024:52 + 1024 + 512])
 
 
 if __name__ == '__main__':
