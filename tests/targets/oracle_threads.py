@@ -30,7 +30,9 @@ def churn_worker(n):  # tags: thread
 def churn(stop):  # tags: entry thread
     oracle_common.register()  # -> @register
     while not stop.is_set():  # -> @stdlib
-        batch = []
+        # dropping the last batch frees its Thread objects: threading's WeakSet callbacks
+        # (_weakrefset.py _remove) run above this line
+        batch = []  # -> @stdlib
         for i in range(BATCH):
             t = threading.Thread(target=churn_worker, args=(50,), daemon=True)  # -> @stdlib
             t.start()  # -> @stdlib
