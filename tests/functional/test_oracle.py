@@ -1,12 +1,14 @@
 # SPDX-License-Identifier: MIT
 """The short run of the oracle stress suite (tests/stress/, README there): on every interpreter
 of the matrix one tests/targets/oracle_all.py process (generator chains on the main thread;
-call graph, code generation, thread churn, a steady thread and a 70,000-frame recursion on
-threads of their own) is sampled with `attach -r 10k` for a few seconds and with back-to-back
-`dump --json`; every distinct stack must be one the target's source can produce, no tachyon-c
-run may die, and every scenario's steady function must show up. The same process also records
-its own view (faulthandler, under the GIL), which must pass the same checker: that is the test
-of the oracle itself. `make stress` runs the long version per target.
+call graph, code generation, thread churn and a steady thread on threads of their own) is
+sampled with `attach -r 10k` for a few seconds and with back-to-back `dump --json`; every
+distinct stack must be one the target's source can produce, no tachyon-c run may die, and every
+scenario's steady function must show up. The same process also records its own view
+(faulthandler, under the GIL), which must pass the same checker: that is the test of the oracle
+itself. oracle_deep.py (a 70,000-frame recursion next to a shallow main thread) is sampled with
+`attach` alone: its stacks must be possible, cut ones marked, and the main thread sampled.
+`make stress` runs the long version per target.
 """
 
 import json
@@ -22,6 +24,7 @@ import run as stress  # noqa: E402
 
 SECONDS = 2
 DUMPS = 10
+DEEP_SECONDS = 1
 DUMP_BUDGET = 4  # seconds: no new dump after this (a dump of the 70,000-frame thread is slow)
 
 
@@ -49,6 +52,21 @@ def test_oracle_all(procs, interp, tmp_path):
     assert not res["problems"], report
     assert ra is not None and ra.ok, report
     assert rd is not None and rd.ok, report
+
+
+def test_oracle_deep(procs, interp, tmp_path):
+    p = procs.start([interp.cmd, TARGETS / "oracle_deep.py"])
+    info = json.loads(p.read_line())
+    assert info["pid"] == p.pid, "the interpreter's PID is not the child's (wrapper must exec)"
+    res = stress.sample(str(BINARY), p.pid, str(tmp_path), "10k", DEEP_SECONDS, 0)
+    alive = p.popen.poll() is None
+    assert p.finish() == 0, "target failed:\n" + p.stderr()
+    assert alive, "the target died while sampled"
+    ra, _ = stress.check(info, res)
+    report = "tachyon-c problems: %s\nattach: %s" % (res["problems"] or "none",
+                                                     ra.text(12) if ra else "no profile")
+    assert not res["problems"], report
+    assert ra is not None and ra.ok, report
 
 
 # --- the checker itself: it must reject what cannot happen ------------------------------------

@@ -19,7 +19,8 @@ stack (collapsed output of `attach`, or a thread of `dump --json`):
     `<truncated>:<truncated>:?`, or "truncated": true in dump) need only be a valid suffix;
   - a long-lived thread (main and scenario threads: they always run Python code) never shows
     an empty stack unless marked truncated;
-  - every function tagged `expect` in the target's files shows up somewhere.
+  - over a whole profile, every long-lived thread shows frames, and once each has 200
+    samples, every function tagged `expect` in the target's files shows up.
 
 The interpreter's shim frame between a class call and its __init__ (3.13+, file and name
 "__init__") is dropped before checking: it is real but no source line calls it.
@@ -54,6 +55,7 @@ GEN_FILE = re.compile(r"^<oracle-gen-(\d{6})>$")
 CALL_NOTE = re.compile(r"#\s*->\s*(.*)$")
 TAGS_NOTE = re.compile(r"#\s*tags:\s*(.*)$")
 TRUNC = ("<truncated>", "<truncated>")
+MANY = 200  # samples of every long-lived thread before `expect` functions must all show
 # 3.13+: the interpreter's own frame between a class call and __init__ (_Py_InitCleanup)
 SHIM = ("__init__", "__init__")
 
@@ -385,6 +387,7 @@ class Report:
         self.violations = collections.Counter()
         self.examples = {}  # violation -> one whole stack showing it
         self.seen = set()
+        self.per_thread = collections.Counter()  # samples with frames, by thread id
         self.errors = []
 
     def add(self, tid, frames, count, truncated=False):
@@ -402,13 +405,24 @@ class Report:
                     self.examples[s] = "tid:%s;%s" % (tid, fmt_stack(frames))
         for f in frames:
             self.seen.add((f[0], f[1]))
+        if frames:
+            self.per_thread[tid] += count
 
     def finish(self, expect=True):
-        """Call once all stacks are in: adds the `expect` check (for a profile of many
-        samples; a few snapshots may miss a function for no fault of the profiler)."""
+        """Call once all stacks are in. For a profile (EXPECT): every long-lived thread shows
+        frames at least once, and once each has MANY samples, every function tagged `expect`
+        shows up (a scenario spends most of its time there: missing from hundreds of samples
+        means its stacks were lost, not unlucky)."""
         if self.samples == 0:
             self.errors.append("no samples at all")
-        for file, key in sorted(self.oracle.expected()) if expect else ():
+        if not expect:
+            return
+        for tid in sorted(self.oracle.long_lived):
+            if self.per_thread[tid] == 0:
+                self.errors.append("long-lived thread %d never sampled with frames" % tid)
+        if min([self.per_thread[t] for t in self.oracle.long_lived] or [0]) < MANY:
+            return
+        for file, key in sorted(self.oracle.expected()):
             if (file, key) not in self.seen:
                 self.errors.append("never sampled (tagged expect): %s:%s"
                                    % (os.path.basename(file), key))

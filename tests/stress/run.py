@@ -247,6 +247,8 @@ def main(argv=None):
                                                        os.path.join(REPO, "build", "tachyon-c")))
     ap.add_argument("--self", dest="self_sample", action="store_true",
                     help="check the targets' own views instead of tachyon-c (tests the oracle)")
+    ap.add_argument("--markdown", help="also write the table (with what was run) to this file, "
+                    "a section for docs/PERFORMANCE.md")
     ap.add_argument("--out", help="keep outputs here (default: a temporary directory)")
     a = ap.parse_args(argv)
     interps = manifest(a.manifest)
@@ -269,6 +271,14 @@ def main(argv=None):
     print("binary %s, rate %s, %g s attach, %d dumps per pair; outputs in %s"
           % (a.binary, a.rate, a.seconds, a.dumps, out))
     print(table(rows))
+    if a.markdown:
+        with open(a.markdown, "w") as f:
+            f.write("## Oracle stress (tests/stress/run.py)\n\n"
+                    "Every distinct stack checked against the target's source; `bad` counts "
+                    "samples (attach) or thread stacks (dump) with an impossible stack, "
+                    "`trunc%%` the share of attach samples marked truncated. %s, `attach -r %s "
+                    "-d %g`, up to %d dumps per pair.\n\n%s\n"
+                    % (os.path.basename(a.binary), a.rate, a.seconds, a.dumps, table(rows)))
     return 0 if all(passed(r) for r in rows) else 1
 
 

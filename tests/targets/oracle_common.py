@@ -106,13 +106,14 @@ def self_sample(stop):  # tags: thread
     torn; frames carry co_name, at most 100 a thread), written in tachyon-c's collapsed
     format to $ORACLE_SELF_SAMPLE when released. The checker must find nothing wrong in it."""
     counts = {}
-    scratch = open(SELF_SAMPLE + ".scratch", "w+")
+    # binary: a text file would run codecs.py's decoder in Python above these lines
+    scratch = open(SELF_SAMPLE + ".scratch", "w+b")
     while not stop.is_set():  # -> @stdlib
         scratch.seek(0)
         scratch.truncate()
         faulthandler.dump_traceback(scratch, all_threads=True)
         scratch.seek(0)
-        text = scratch.read()
+        text = scratch.read().decode("utf-8", "replace")
         for block in text.split("\n\n"):
             lines = block.strip("\n").split("\n")
             if not lines[0].startswith("Thread 0x"):
@@ -136,8 +137,8 @@ def self_sample(stop):  # tags: thread
     scratch.close()
     os.unlink(SELF_SAMPLE + ".scratch")
     tmp = SELF_SAMPLE + ".tmp"
-    f = open(tmp, "w")
+    f = open(tmp, "w")  # -> @stdlib
     for key in counts:
-        f.write("%s %d\n" % (key, counts[key]))
-    f.close()
+        f.write("%s %d\n" % (key, counts[key]))  # -> @stdlib
+    f.close()  # -> @stdlib
     os.rename(tmp, SELF_SAMPLE)
