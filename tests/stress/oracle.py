@@ -18,7 +18,9 @@ stack (collapsed output of `attach`, or a thread of `dump --json`):
     Thread._bootstrap (a thread's base). A stack marked truncated (first frame
     `<truncated>:<truncated>:?`, or "truncated": true in dump) need only be a valid suffix;
   - a long-lived thread (main and scenario threads: they always run Python code) never shows
-    an empty stack unless marked truncated;
+    an empty stack unless marked truncated; a thread the target reports "parked" in a function
+    (the 70,000-frame recursion's leaf) shows that function in every sample (a cut is only
+    allowed at the base, under the marker);
   - over a whole profile, every long-lived thread shows frames, and once each has 200
     samples, every function tagged `expect` in the target's files shows up.
 
@@ -148,6 +150,10 @@ class Oracle:
         for path, src in self.sources.items():
             self._index_tags(path, src)
         self.long_lived = set(info["long_lived"])
+        # thread -> (file, key) of the function it never leaves while sampled
+        self.parked = {}
+        for tid, file, qual in info.get("parked", ()):
+            self.parked[tid] = (file, self.sources[file].key(qual))
         self._kinds = {}
         self._funcs = {}
         self._pairs = {}
@@ -238,6 +244,9 @@ class Oracle:
             if not truncated and tid in self.long_lived:
                 out.append("empty stack of a long-lived thread not marked truncated")
             return out
+        if tid in self.parked and not any((f[0], f[1]) == self.parked[tid] for f in frames):
+            out.append("thread parked in %s sampled without it (innermost frames lost)"
+                       % self.parked[tid][1])
         kinds = [self.kind_of(f) for f in frames]
         funcs = []
         for f, k in zip(frames, kinds):

@@ -35,11 +35,19 @@ FAULT_DEPTH = 100  # faulthandler's MAX_FRAME_DEPTH
 FAULT_LINE = re.compile(r'File "(.*)", line (\S+) in (.*)$')
 LONG_LIVED = []  # native ids of threads that always have Python frames while the target runs
 LONG_LIVED_LOCK = threading.Lock()
+PARKED = []  # [native id, file, qualname]: a thread that stays inside that function
 
 
-def register():  # tags: register
-    """Called by each long-lived scenario thread as it starts."""
+def register(also=None, parked_in=None):  # tags: register
+    """Called by each long-lived scenario thread as it starts; ALSO: the native id of one more
+    thread it started (counted with it, so the handshake lists both), which from now on never
+    leaves the function PARKED_IN: every sample of it must show that function."""
     LONG_LIVED_LOCK.acquire()
+    if also is not None:
+        LONG_LIVED.append(also)
+    if parked_in is not None:
+        code = parked_in.__code__
+        PARKED.append([also, code.co_filename, getattr(code, "co_qualname", code.co_name)])
     LONG_LIVED.append(threading.get_native_id())
     LONG_LIVED_LOCK.release()
 
@@ -77,7 +85,7 @@ def serve(scenarios):  # tags: serve
 def announce(expected_threads):  # tags: announce
     """Print the handshake line once EXPECTED_THREADS threads (the waiter and every scenario
     thread but the main one) registered."""
-    while len(LONG_LIVED) < expected_threads:
+    while len(set(LONG_LIVED)) < expected_threads:
         os.sched_yield()
     LONG_LIVED.append(threading.get_native_id())
     files = set()
@@ -94,7 +102,8 @@ def announce(expected_threads):  # tags: announce
         "script": os.path.abspath(sys.argv[0]),  # -> @stdlib
         "files": sorted(files),
         "stdlib": sorted(set([here, real])),
-        "long_lived": sorted(LONG_LIVED),
+        "long_lived": sorted(set(LONG_LIVED)),
+        "parked": PARKED,
     }
     sys.stdout.write(json.dumps(info) + "\n")  # -> @stdlib
     sys.stdout.flush()
