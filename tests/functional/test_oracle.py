@@ -74,7 +74,8 @@ def test_oracle_deep(procs, interp, tmp_path):
 def _checker():
     files = sorted(str(p) for p in TARGETS.glob("oracle_*.py"))
     info = {"qualnames": True, "script": str(TARGETS / "oracle_all.py"), "files": files,
-            "stdlib": ["/usr/lib/python3.11"], "long_lived": [7]}
+            "stdlib": ["/usr/lib/python3.11"], "long_lived": [7, 8],
+            "parked": [[8, str(TARGETS / "oracle_deep.py"), "deep_leaf"]]}
     return oracle.Oracle(info)
 
 
@@ -154,3 +155,20 @@ def test_checker_rejects_an_impossible_stack(lines, case):
     }
     frames = [] if stacks[case] is None else _frames(stacks[case])
     assert o.check(frames, False, 7) != [], case
+
+
+def test_checker_parked_thread():
+    """A thread parked in its leaf (the 70,000-frame one) must show the leaf in every sample:
+    cut at the base under the marker is fine, cut at the top is not."""
+    o = _checker()
+    deep = TARGETS / "oracle_deep.py"
+    rec = _line(deep, "return deep_recurse(n - 1")
+    leaf = _line(deep, "    n += 1")
+    marker = [("<truncated>", "<truncated>", None)]
+    cut_base = marker + [(str(deep), "deep_recurse", rec)] * 3 + \
+        [(str(deep), "deep_recurse", rec + 1), (str(deep), "deep_leaf", leaf)]
+    assert o.check(cut_base, False, 8) == []
+    cut_top = _frames(BASE + "oracle_deep.py:deep_thread:%d" % _line(deep, "deep_recurse(DEPTH")) \
+        + [(str(deep), "deep_recurse", rec)] * 3
+    assert o.check(cut_top, False, 8) != []
+    assert o.check([], False, 8) != []

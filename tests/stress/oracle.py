@@ -30,8 +30,9 @@ The interpreter's shim frame between a class call and its __init__ (3.13+, file 
 Tolerance, on purpose: inside a run of standard library frames nothing is checked (threading,
 asyncio and importlib are not under our control and differ between versions); the run must be
 entered from a target line that calls into the standard library (or be a thread's base) and
-may leave only into a function tagged for it. Frames whose file is `<frozen ...>` or `<string>` (what
-the standard library compiles at run time, e.g. namedtuple's __new__) count as standard library. On 3.9 and 3.10 frames carry co_name, not the qualname: functions are then
+may leave only into a function tagged for it. Frames whose file is `<frozen ...>` or
+`<string>` (what the standard library compiles at run time, e.g. namedtuple's __new__) count
+as standard library. On 3.9 and 3.10 frames carry co_name, not the qualname: functions are then
 identified by their last name component (target files keep those unique; where they are not,
 e.g. lambdas, the lines and callees of the namesakes are merged).
 
