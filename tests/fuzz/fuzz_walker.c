@@ -225,7 +225,9 @@ static void through_frame_cache(struct tc_frame_cache *fc, const struct tc_snaps
 	for (size_t i = 0; i < s->nthreads; i++) {
 		const struct tc_thread_stack *ts = &s->threads[i];
 		struct tc_fc_thread *th = tc_frame_cache_thread(fc, ts->tstate, ts->thread_id);
-		if (!th)
+		/* an empty stack: no frames to store (and s->frames may still be NULL, which
+		 * must not be offset) */
+		if (!th || ts->n == 0)
 			continue;
 		const struct tc_raw_frame *f = s->frames + ts->first;
 		/* a new entry has no frames array yet: tc_frame_cache_match would offset NULL
