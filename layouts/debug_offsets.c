@@ -204,11 +204,14 @@ int tc_layout_from_debug_offsets(const uint8_t *buf, size_t len, bool debug,
 	/* Sanity checks: relations that hold for every build of these versions. A PyObject
 	 * header is 16 bytes (default) or 32 (free-threaded); the type pointer is its last
 	 * word, tuple items follow ob_size (3.14+: and a cached hash), a str's data follows its
-	 * 24 bytes of fields. */
+	 * 24 bytes of fields, and a non-ASCII compact str's 16 bytes later (utf8_length, utf8):
+	 * 3.15 states that last offset itself (compact_size), and a copy saying 0 used to pass,
+	 * leaving non-ASCII names unreadable (found by tests/fuzz/fuzz_layouts). */
 	if (ob_size != (l.free_threaded ? 32 : 16) || l.object.ob_type != ob_size - 8 ||
 	    tu_item < ob_size + 8 || tu_item > ob_size + 16 || l.bytes.ob_size != ob_size || l.bytes.ob_sval != ob_size + 16 ||
 	    l.unicode.length != ob_size || l.unicode.state != ob_size + 16 ||
-	    l.unicode.ascii_data != ob_size + 24)
+	    l.unicode.ascii_data != ob_size + 24 ||
+	    l.unicode.compact_data != l.unicode.ascii_data + 16)
 		return -TC_EINVAL;
 	if (fr_size < 40 || fr_size > 256 || l.iframe.previous + 8 > fr_size ||
 	    l.iframe.code + 8 > fr_size || l.iframe.instr + 8 > fr_size ||

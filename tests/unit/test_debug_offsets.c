@@ -516,6 +516,31 @@ START_TEST(test_corrupted)
 }
 END_TEST
 
+/* 3.15 states where a non-ASCII compact str's data starts (unicode_object.compact_size): a
+ * copy with any other value than 16 bytes after the ASCII data is refused (0 used to pass;
+ * found by tests/fuzz/fuzz_layouts). */
+START_TEST(test_compact_size)
+{
+	const struct tc_dbgoff_fields *f = tc_debug_offsets_fields(15);
+	uint8_t buf[TC_DEBUG_OFFSETS_MAX];
+	struct tc_layout l;
+	size_t len = tc_debug_offsets_size(15);
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_ge(f->un_compact_size, 0);
+	load(buf, release_of(15));
+	uint64_t ascii = get(buf, f->un_ascii_size);
+	ck_assert_int_eq(tc_layout_from_debug_offsets(buf, len, false, &l), 0);
+	ck_assert_int_eq(l.unicode.compact_data, (int32_t)ascii + 16);
+	const uint64_t bad[] = {0, 8, ascii, ascii + 8, ascii + 24, 1u << 20};
+	for (size_t i = 0; i < TC_ARRAY_LEN(bad); i++) {
+		set(buf, f->un_compact_size, bad[i]);
+		ck_assert_msg(tc_layout_from_debug_offsets(buf, len, false, &l) == -TC_EINVAL,
+			      "compact_size %llu accepted", (unsigned long long)bad[i]);
+	}
+}
+END_TEST
+
 START_TEST(test_version)
 {
 	uint8_t buf[TC_DEBUG_OFFSETS_MAX];
@@ -593,6 +618,7 @@ static Suite *debug_offsets_suite(void)
 
 	tcase_add_test(tc, test_sizes);
 	tcase_add_test(tc, test_version);
+	tcase_add_test(tc, test_compact_size);
 	tcase_add_loop_test(tc, test_captured, 0, (int)TC_ARRAY_LEN(captures));
 	tcase_add_loop_test(tc, test_free_threaded, 0, 3);
 	tcase_add_loop_test(tc, test_corrupted, 0, 3 * C_N);
