@@ -400,14 +400,25 @@ static int same_object(struct tc_target *t, const struct tc_code_info *ci)
 int tc_code_cache_get_checked(struct tc_code_cache *c, struct tc_target *t, tc_raddr addr,
 			      const struct tc_code_info **out)
 {
+	const uint64_t misses = c->st.misses;
 	int err = tc_code_cache_get(c, t, addr, out);
 	if (err)
 		return err;
 	struct tc_code_info *ci = (struct tc_code_info *)*out;
-	if (ci->checked == c->walk || t->layout.code.ident_len <= 0) {
-		ci->checked = c->walk;
+	if (t->layout.code.ident_len <= 0)
 		return 0;
+	if (c->st.misses != misses) {
+		/* Decoded just now, from reads made after the walk's batch: the frame that
+		 * names this object was read earlier. If the object at ADDR changed in between,
+		 * the frame belongs to the one before: this walk is torn (the entry stays, right
+		 * for the object there now). */
+		int same = same_object(t, ci);
+		if (same < 0)
+			return same;
+		return same ? 0 : -TC_ECORRUPT;
 	}
+	if (ci->checked == c->walk) /* compared in this walk already */
+		return 0;
 	c->st.checks++;
 	int same = same_object(t, ci);
 	if (same < 0)
@@ -434,7 +445,12 @@ int tc_code_cache_get_checked(struct tc_code_cache *c, struct tc_target *t, tc_r
 	ci->checked = c->walk;
 	ci->last_used = used;
 	*out = ci;
-	return 0;
+	/* decoded from reads made after the batch: if the object changed again since, the
+	 * frame belongs to an earlier one (torn; the entry stays, right for the object now) */
+	same = same_object(t, ci);
+	if (same < 0)
+		return same;
+	return same ? 0 : -TC_ECORRUPT;
 }
 
 int32_t tc_code_line(const struct tc_layout *l, const struct tc_code_info *ci, int64_t addr)

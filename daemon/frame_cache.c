@@ -130,6 +130,8 @@ size_t tc_frame_cache_match(const struct tc_fc_thread *th, const struct tc_raw_f
 			    size_t n)
 {
 	size_t m = th->n < n ? th->n : n, same = 0;
+	if (m == 0) /* a new entry has no array: no pointer arithmetic on NULL */
+		return 0;
 	const struct tc_raw_frame *a = frames + n, *b = th->frames + th->n; /* one past bottom */
 	while (same + 64 <= m && memcmp(a - same - 64, b - same - 64, 64 * sizeof *a) == 0)
 		same += 64;

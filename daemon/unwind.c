@@ -145,7 +145,8 @@ static int push_vframe(struct tc_snapshot *s, struct tc_thread_stack *ts, tc_rad
 	}
 	if (!ts->nv)
 		ts->vfirst = s->nvframes;
-	s->vframes[s->nvframes++] = (struct tc_vframe){addr, prev, code, instr};
+	s->vframes[s->nvframes++] = (struct tc_vframe){addr, prev, code, instr,
+						       s->nframes - ts->first};
 	ts->nv++;
 	return 0;
 }
@@ -383,9 +384,13 @@ static int walk_iframes_memo(struct tc_target *t, struct tc_code_cache *cc, tc_r
 			if (grow_frames(s))
 				return -TC_ENOMEM;
 		const tc_raddr mask = ~l->iframe.code_tag_mask, adaptive = (tc_raddr)l->code.code_adaptive;
-		for (size_t i = k; i-- > 0 && ts->nv < TC_VERIFY_FRAMES;)
+		size_t above = s->nframes - ts->first;
+		for (size_t i = k; i-- > 0 && ts->nv < TC_VERIFY_FRAMES;) {
 			if (push_vframe(s, ts, c->f[i].addr, c->f[i].prev, c->f[i].code, c->f[i].instr))
 				return -TC_ENOMEM;
+			s->vframes[s->nvframes - 1].above = above;
+			above += c->f[i].pushed;
+		}
 		struct tc_raw_frame *out = s->frames + s->nframes;
 		/* every code object met is validated in this walk like a chased frame's; if one
 		 * had to be decoded (afresh or again), the memo's view of it is not to be trusted */
@@ -546,6 +551,12 @@ static int top_frame(struct tc_target *t, const uint8_t *tbuf, struct tc_thread_
 	if (!err) {
 		ts->vfield = cframe + (tc_raddr)l->cframe.current_frame;
 		ts->vtop = *frame;
+		/* The eval loop points tstate->cframe at its own record before it stores the
+		 * record's current_frame: a record other than the thread's root one with no
+		 * frame is a thread entering Python, not a thread without Python frames. */
+		if (!*frame && l->tstate.root_cframe >= 0 &&
+		    cframe != ts->tstate + (tc_raddr)l->tstate.root_cframe)
+			ts->truncated = true;
 	}
 	return err;
 }
@@ -610,7 +621,7 @@ static int verify(struct tc_target *t, struct tc_snapshot *s)
 	/* first pass: how much to read */
 	for (size_t i = 0; i < s->nthreads; i++) {
 		const struct tc_thread_stack *ts = &s->threads[i];
-		if (ts->truncated || !ts->vfield)
+		if (ts->deep || !ts->vfield)
 			continue;
 		tc_raddr lo;
 		size_t cnt;
@@ -636,7 +647,7 @@ static int verify(struct tc_target *t, struct tc_snapshot *s)
 	size_t n = 0, off = 0;
 	for (size_t i = 0; i < s->nthreads; i++) {
 		const struct tc_thread_stack *ts = &s->threads[i];
-		if (ts->truncated || !ts->vfield)
+		if (ts->deep || !ts->vfield)
 			continue;
 		s->viov[n++] = (struct tc_riov){ts->vfield, s->vbuf + off, 8};
 		off += 8;
@@ -657,14 +668,16 @@ static int verify(struct tc_target *t, struct tc_snapshot *s)
 	off = 0;
 	for (size_t i = 0; i < s->nthreads; i++) {
 		struct tc_thread_stack *ts = &s->threads[i];
-		if (ts->truncated || !ts->vfield)
+		if (ts->deep || !ts->vfield)
 			continue;
 		const uint8_t *b = s->vbuf + off;
 		off += 8;
 		tc_raddr lo;
 		size_t cnt, len = verify_len(s, ts, objs, fsz, &lo, &cnt);
 		bool same = !err && tc_get_u64(b, 0) == ts->vtop;
-		for (size_t j = 0; same && j < cnt; j++) {
+		size_t keep = 0; /* frames reported above the first that changed */
+		size_t j = 0;
+		for (; same && j < cnt; j++) {
 			const struct tc_vframe *v = &s->vframes[ts->vfirst + j];
 			const uint8_t *fb = lo ? s->vbuf + off + (v->addr - lo) : s->vbuf + off + j * fsz;
 			if (objs)
@@ -676,9 +689,15 @@ static int verify(struct tc_target *t, struct tc_snapshot *s)
 				same = tc_get_u64(fb, (size_t)l->iframe.previous) == v->prev &&
 				       tc_get_u64(fb, (size_t)l->iframe.code) == v->code &&
 				       (j == 0 || tc_get_u64(fb, (size_t)l->iframe.instr) == v->instr);
+			if (!same)
+				keep = v->above;
 		}
 		off += len;
 		if (!same) {
+			/* the frames reported above the one that changed (none when the top
+			 * pointer moved) */
+			if (keep < ts->n)
+				ts->n = keep;
 			ts->truncated = true;
 			s->torn++;
 		}

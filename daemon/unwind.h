@@ -36,6 +36,7 @@ struct tc_raw_frame {
 /* One frame near the top of a chain as the walk used it. */
 struct tc_vframe {
 	tc_raddr addr, prev, code, instr; /* instr: f_lasti on 3.9/3.10 */
+	size_t above;                     /* frames the walk reported above this one */
 };
 
 struct tc_thread_stack {
@@ -88,7 +89,9 @@ struct tc_snapshot {
  * after its caller moved on (a chain that never existed: a caller line that called
  * nothing). After the walk, the field pointing at each thread's innermost frame and the
  * topmost TC_VERIFY_FRAMES frames are read again in one batch: a thread whose top no longer
- * reads as walked is marked truncated (not deep), which the callers retry. Returns 0 when every thread was walked (a thread whose chain broke is marked
+ * reads as walked is marked truncated (not deep), which the callers retry, and keeps only
+ * the frames above the first one that changed (they read the same after the walk: a chain
+ * that existed then). Returns 0 when every thread was walked (a thread whose chain broke is marked
  * truncated, and the call still returns 0); -TC_ESRCH when the target is gone; -TC_EFAULT /
  * -TC_ECORRUPT when the thread list itself could not be read consistently (torn read:
  * retry); -TC_ENOMEM. */

@@ -162,6 +162,7 @@ int tc_layout_from_debug_offsets(const uint8_t *buf, size_t len, bool debug,
 	l.tstate.base_frame = f->minor >= 15 ? ts_size : -1;
 	l.tstate.frame = -1;
 	l.tstate.cframe = -1;
+	l.tstate.root_cframe = -1;
 	l.cframe.current_frame = -1;
 
 	int32_t fr_size;

@@ -65,6 +65,8 @@ struct tc_layout {
 		int32_t interp;
 		int32_t frame;            /* 3.9/3.10: PyFrameObject *frame, else -1 */
 		int32_t cframe;           /* 3.11/3.12: _PyCFrame *cframe, else -1 */
+		int32_t root_cframe;    /* embedded _PyCFrame root_cframe (3.11/3.12): tstate->cframe
+					   points at it exactly when no Python frame runs, else -1 */
 		int32_t current_frame;    /* 3.13+: _PyInterpreterFrame *current_frame, else -1 */
 		int32_t thread_id;        /* unsigned long (pthread_t) */
 		int32_t native_thread_id; /* unsigned long, -1 before 3.11 */

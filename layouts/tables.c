@@ -22,6 +22,7 @@
  * because Py_DEBUG no longer implies Py_TRACE_REFS since 3.8); the debug tables are kept
  * separate anyway so that a difference found by the generator lands in the right place. */
 #include "layouts/layout.h"
+#include "layouts/version.h"
 
 #include <stddef.h>
 
@@ -749,6 +750,10 @@ int tc_layout_from_table(uint32_t version_hex, bool debug, struct tc_layout *out
 		*out = *k->layout;
 		out->interp.code_generation = -1; /* 3.14+ only: no table has it */
 		out->tstate.base_frame = -1;      /* 3.15+ only */
+		/* PyThreadState.root_cframe (gdb on pyenv 3.11.7 / Debian 3.11.2-dbg: 336;
+		 * pyenv 3.12.1: 272); the generated tables do not carry it */
+		out->tstate.root_cframe = TC_HEX_MINOR(version_hex) == 11 ? 336 :
+					  TC_HEX_MINOR(version_hex) == 12 ? 272 : -1;
 		out->version_hex = version_hex;
 		out->debug = debug;
 		tc_layout_code_identity(out);

@@ -380,7 +380,8 @@ void tc_prefetch_end(struct tc_prefetch *p)
 	for (size_t i = 0; i < p->n; i++)
 		if (p->v[i].valid && carry(&p->v[i], &p->learn[p->nlearn]))
 			p->nlearn++;
-	qsort(p->learn, p->nlearn, sizeof *p->learn, cmp_span);
+	if (p->nlearn) /* nothing learned: no array to sort (qsort(NULL, 0) is undefined) */
+		qsort(p->learn, p->nlearn, sizeof *p->learn, cmp_span);
 
 	/* merge into at most max_ranges ranges, max_bytes bytes */
 	size_t n = 0, bytes = 0;

@@ -354,6 +354,12 @@ static void layout_from_headers(const struct fx_table_offsets *h, struct tc_layo
 static tc_raddr img_iframe(struct img *m, tc_raddr code, tc_raddr prev, int64_t addr,
 			   uint8_t owner, int32_t tlbc, bool tagged);
 
+/* PyThreadState.root_cframe (gdb: pyenv 3.11.7 and Debian 3.11.2-dbg 336, pyenv 3.12.1 272) */
+static int32_t root_cframe_off(const struct ver *v)
+{
+	return v->minor == 11 ? 336 : 272;
+}
+
 static struct img *img_new(const struct ver *v, size_t cap)
 {
 	struct img *m = calloc(1, sizeof *m);
@@ -383,6 +389,8 @@ static struct img *img_new(const struct ver *v, size_t cap)
 		layout_from_headers(hdr[v->minor - 9], &m->w);
 		m->interp_alloc = (size_t)m->w.interp.size + 16;
 		m->ts_alloc = (size_t)m->w.tstate.size + 16;
+		if (v->minor == 11 || v->minor == 12) /* up to root_cframe, 16 bytes */
+			m->ts_alloc = (size_t)root_cframe_off(v) + 16;
 		m->frame_alloc = m->w.frame_model == TC_FRAMES_OBJECT ? (size_t)m->w.frameobj.size :
 								       (size_t)m->w.iframe.size;
 		m->code_alloc = (size_t)(m->w.code.code_adaptive > 0 ? m->w.code.code_adaptive :
@@ -651,8 +659,9 @@ static tc_raddr img_thread(struct img *m, uint64_t ident, uint64_t native, tc_ra
 		put64(m, at(ts, w->tstate.frame), top);
 	} else if (w->tstate.current_frame >= 0) {
 		put64(m, at(ts, w->tstate.current_frame), top);
-	} else { /* 3.11/3.12: tstate->cframe->current_frame */
-		tc_raddr cf = alloc(m, 32);
+	} else { /* 3.11/3.12: tstate->cframe->current_frame; a thread running no Python
+		  * frame points at its own root record */
+		tc_raddr cf = top ? alloc(m, 32) : ts + (tc_raddr)root_cframe_off(m->v);
 		put64(m, at(cf, w->cframe.current_frame), top);
 		put64(m, at(ts, w->tstate.cframe), cf);
 	}
