@@ -621,7 +621,7 @@ static int verify(struct tc_target *t, struct tc_snapshot *s)
 	/* first pass: how much to read */
 	for (size_t i = 0; i < s->nthreads; i++) {
 		const struct tc_thread_stack *ts = &s->threads[i];
-		if (ts->deep || !ts->vfield)
+		if (!ts->vfield)
 			continue;
 		tc_raddr lo;
 		size_t cnt;
@@ -647,7 +647,7 @@ static int verify(struct tc_target *t, struct tc_snapshot *s)
 	size_t n = 0, off = 0;
 	for (size_t i = 0; i < s->nthreads; i++) {
 		const struct tc_thread_stack *ts = &s->threads[i];
-		if (ts->deep || !ts->vfield)
+		if (!ts->vfield)
 			continue;
 		s->viov[n++] = (struct tc_riov){ts->vfield, s->vbuf + off, 8};
 		off += 8;
@@ -668,7 +668,7 @@ static int verify(struct tc_target *t, struct tc_snapshot *s)
 	off = 0;
 	for (size_t i = 0; i < s->nthreads; i++) {
 		struct tc_thread_stack *ts = &s->threads[i];
-		if (ts->deep || !ts->vfield)
+		if (!ts->vfield)
 			continue;
 		const uint8_t *b = s->vbuf + off;
 		off += 8;

@@ -256,7 +256,7 @@ def dump_tool(tmp_path_factory):
     cc = os.environ.get("CC", "cc")
     exe = tmp_path_factory.mktemp("dump_table") / "dump_table"
     subprocess.run([cc, "-std=c11", "-Wall", "-Werror", "-Iinclude", "-I.",
-                    "layouts/gen/dump_table.c", "layouts/tables.c", "-o", str(exe)],
+                    "layouts/gen/dump_table.c", "layouts/tables.c", "layouts/code_ident.c", "-o", str(exe)],
                    cwd=ROOT, check=True)
     return exe
 
