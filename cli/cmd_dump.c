@@ -92,6 +92,7 @@ static int print_json(struct tc_target *t, struct tc_code_cache *cc, struct tc_s
 			rframe_free(&r);
 		}
 		cJSON_AddBoolToObject(th, "truncated", ts->truncated);
+		cJSON_AddBoolToObject(th, "torn", ts->torn);
 		cJSON_AddItemToArray(threads, th);
 	}
 	int err = tc_outfile_put_json(stdout, root);
@@ -121,9 +122,12 @@ static void print_text(struct tc_target *t, struct tc_code_cache *cc, struct tc_
 		if (ts->interp_id)
 			printf(" [interpreter %lld]", (long long)ts->interp_id);
 		printf("\n");
-		if (ts->n == 0)
+		if (ts->torn)
+			printf("  (stack not read: the thread kept moving while it was read, on every "
+			       "try)\n");
+		else if (ts->n == 0)
 			printf("  (no Python frames)\n");
-		if (ts->truncated)
+		if (ts->truncated && !ts->torn)
 			printf("  ... (stack truncated: the chain could not be followed further)\n");
 		/* traceback order: outermost first, innermost last */
 		for (size_t j = ts->n; j-- > 0;) {

@@ -73,6 +73,7 @@ struct tc_profile_stats {
 	uint64_t failed;        /* instants where the walk failed after a retry */
 	uint64_t missed;        /* deadlines skipped because the sampler fell behind */
 	uint64_t truncated;     /* thread stacks recorded cut (marked with TC_TRUNCATED_NAME) */
+	uint64_t torn;          /* thread stacks left out: read inconsistently after every retry */
 	double start_time;      /* CLOCK_REALTIME seconds at start */
 	double duration;        /* seconds actually spent sampling */
 	bool target_exited;     /* the target went away during the recording */

@@ -164,7 +164,7 @@ static int frame_id(struct run *r, const struct tc_raw_frame *f, int32_t *id)
 static bool any_torn(const struct tc_snapshot *s)
 {
 	for (size_t i = 0; i < s->nthreads; i++)
-		if (s->threads[i].truncated && !s->threads[i].deep)
+		if (s->threads[i].torn || (s->threads[i].truncated && !s->threads[i].deep))
 			return true;
 	return false;
 }
@@ -300,6 +300,11 @@ static int record(struct run *r, double when)
 		int8_t on_cpu = cpu && !(r->o->main_only && !ts->main) ? run_state(r, ts) : -1;
 		if (!wanted(r, ts, on_cpu))
 			continue;
+		/* still read inconsistently after the last try: left out, and counted */
+		if (ts->torn) {
+			tc_profile_stats(r->p)->torn++;
+			continue;
+		}
 		int32_t leaf;
 		const int32_t *ids_bu;
 		int err = intern_stack(r, ts, &leaf, &ids_bu);
@@ -357,7 +362,8 @@ static int sample_once(struct run *r, struct tc_profile_stats *st)
 		}
 		err = tc_unwind(r->t, r->cc, &r->snap);
 		/* a stack cut mid-change is walked again; after the last try the other threads
-		 * are kept and that one is recorded as cut, never as whole */
+		 * are kept and that one is recorded as cut, never as whole (or left out when
+		 * its second read still disagreed) */
 		if (err == 0 && attempt + 1 < TC_SAMPLE_TRIES && any_torn(&r->snap))
 			err = -TC_ECORRUPT;
 		if (err == 0 || err == -TC_ESRCH || err == -TC_EPERM || err == -TC_ENOMEM)

@@ -447,7 +447,7 @@ static int walk_iframes(struct tc_target *t, struct tc_code_cache *cc, tc_raddr 
 		tc_chain_memo_set_len(c, 0);
 	if (err == WALK_AGAIN) {
 		s->nframes = first;
-		ts->truncated = ts->deep = false;
+		ts->truncated = ts->deep = ts->torn = false;
 		err = walk_iframes_memo(t, cc, frame, s, ts, false);
 	}
 	return err;
@@ -561,11 +561,13 @@ static int top_frame(struct tc_target *t, const uint8_t *tbuf, struct tc_thread_
 	return err;
 }
 
-/* The second read (see unwind.h): the top of every whole stack read again in one batch
- * after the walk. A thread whose top-frame pointer, or whose topmost frames' links, code
- * objects or callers' instructions, changed is marked truncated: its frames were read
- * across a call or a return (the batch copies memory in address order while the target
- * runs, so a chain can pair a caller that moved on with a callee that returned). The top
+/* The second read (see unwind.h): the top of every stack read again in one batch after the
+ * walk. The stack stands if the frame on top now is one the walk read (its top, or, 3.11+, a
+ * caller whose callees returned since: the stack is then the one from that caller down), or,
+ * 3.11+, a callee of the walk's top (its links lead there), and every frame from there down
+ * has the link, code object and (callers) instruction the walk read. Otherwise the thread is
+ * torn: its frames were read across a call or a return (the target runs while the walk
+ * copies, so a chain can pair a caller that moved on with a callee that returned). The top
  * frame's own instruction moves all the time and is not compared: any value it had while
  * that frame was on top is a state that existed.
  *
@@ -610,6 +612,24 @@ static size_t verify_len(const struct tc_snapshot *s, const struct tc_thread_sta
 	if (cnt)
 		*cnt = n;
 	return n * fsz;
+}
+
+/* Links followed from a top the walk did not see, looking for the walk's top. */
+#define VERIFY_CHASE 3
+
+/* Does the chain from FRAME reach TARGET within VERIFY_CHASE links (read now)? */
+static bool reaches(struct tc_target *t, tc_raddr frame, tc_raddr target)
+{
+	const struct tc_layout *l = &t->layout;
+	const int32_t off = l->frame_model == TC_FRAMES_OBJECT ? l->frameobj.f_back :
+								 l->iframe.previous;
+	for (int i = 0; i < VERIFY_CHASE && frame && !(frame & 7); i++) {
+		if (tc_remote_read(t->mem, frame + (tc_raddr)off, &frame, sizeof frame))
+			return false;
+		if (frame == target)
+			return true;
+	}
+	return false;
 }
 
 static int verify(struct tc_target *t, struct tc_snapshot *s)
@@ -674,32 +694,63 @@ static int verify(struct tc_target *t, struct tc_snapshot *s)
 		off += 8;
 		tc_raddr lo;
 		size_t cnt, len = verify_len(s, ts, objs, fsz, &lo, &cnt);
-		bool same = !err && tc_get_u64(b, 0) == ts->vtop;
-		size_t keep = 0; /* frames reported above the first that changed */
-		size_t j = 0;
-		for (; same && j < cnt; j++) {
+		const uint8_t *frames = s->vbuf + off;
+		off += len;
+		const tc_raddr top = tc_get_u64(b, 0);
+		bool same = !err;
+		/* the frame on top now: the walk's top, or one of its callers (the frames
+		 * above it returned) */
+		size_t m = 0;
+		if (!cnt) { /* no frame was read (none, or the first did not read) */
+			same = same && top == ts->vtop;
+		} else {
+			/* 3.9/3.10: the walk's top only. Frame objects are recycled (a code
+			 * object's zombie frame, the free list): a frame object at a walked
+			 * address is too often a new call, and accepting a returned top or a
+			 * new callee there made the oracle's violations 8x as frequent. */
+			const size_t scan = objs ? 1 : cnt;
+			while (same && m < scan && s->vframes[ts->vfirst + m].addr != top)
+				m++;
+			/* a frame the walk did not see is on top: a callee of the walk's top
+			 * if its links lead there (the walk's top is still live) */
+			if (same && m == scan && !objs &&
+			    reaches(t, top, s->vframes[ts->vfirst].addr))
+				m = 0;
+			same = same && m < scan;
+		}
+		for (size_t j = m; same && j < cnt; j++) {
 			const struct tc_vframe *v = &s->vframes[ts->vfirst + j];
-			const uint8_t *fb = lo ? s->vbuf + off + (v->addr - lo) : s->vbuf + off + j * fsz;
+			const uint8_t *fb = lo ? frames + (v->addr - lo) : frames + j * fsz;
 			if (objs)
 				same = tc_get_u64(fb, (size_t)l->frameobj.f_back) == v->prev &&
 				       tc_get_u64(fb, (size_t)l->frameobj.f_code) == v->code &&
-				       (j == 0 || tc_get_u32(fb, (size_t)l->frameobj.f_lasti) ==
+				       (j == m || tc_get_u32(fb, (size_t)l->frameobj.f_lasti) ==
 						  (uint32_t)v->instr);
 			else
 				same = tc_get_u64(fb, (size_t)l->iframe.previous) == v->prev &&
 				       tc_get_u64(fb, (size_t)l->iframe.code) == v->code &&
-				       (j == 0 || tc_get_u64(fb, (size_t)l->iframe.instr) == v->instr);
-			if (!same)
-				keep = v->above;
+				       (j == m || tc_get_u64(fb, (size_t)l->iframe.instr) == v->instr);
 		}
-		off += len;
+		/* callers' returns that leave no frame of the walk: nothing to report */
+		if (same && m && s->vframes[ts->vfirst + m].above >= ts->n)
+			same = false;
 		if (!same) {
-			/* the frames reported above the one that changed (none when the top
-			 * pointer moved) */
-			if (keep < ts->n)
-				ts->n = keep;
-			ts->truncated = true;
+			/* Nothing of it is kept. Frames that read the same twice are not
+			 * enough: a call that returned leaves its frame behind unchanged, and
+			 * a caller that moved on under it reads as a caller line that calls
+			 * nothing. */
+			ts->n = 0;
+			ts->truncated = ts->torn = true;
+			ts->deep = false;
 			s->torn++;
+		} else if (m) {
+			/* The frames above M returned: the stack is the one from M down,
+			 * M at the instruction the walk read (a call it was making, a state
+			 * that existed with the same callers). */
+			size_t above = s->vframes[ts->vfirst + m].above;
+			ts->first += above;
+			ts->n -= above;
+			s->popped++;
 		}
 	}
 	return 0;

@@ -49,6 +49,8 @@ struct tc_thread_stack {
 	bool truncated;       /* chain broken, cyclic, deeper than TC_MAX_DEPTH, or it did not
 				 reach the thread's base frame: frames above the cut only */
 	bool deep;            /* truncated at TC_MAX_DEPTH (a retry would end the same way) */
+	bool torn;            /* the second read disagreed with the walk: no frames are kept
+				 (n = 0, truncated set); callers retry, then leave the thread out */
 	size_t first, n;      /* frames[first .. first+n) of the snapshot, innermost first */
 	/* the top of the chain as walked: the field that points at the innermost frame (0:
 	 * none), its value, and the topmost frames (shims included), innermost first */
@@ -77,6 +79,8 @@ struct tc_snapshot {
 	struct tc_chain_memo *memo;       /* set by the caller to walk with a chain memo (owned
 					     by the caller), else NULL: see chain_memo.h */
 	uint64_t torn;                    /* stacks whose top moved while they were walked */
+	uint64_t popped;                  /* stacks whose topmost frames returned before the
+					     second read (reported from the frame on top then) */
 	struct tc_vframe *vframes;        /* the walked top of every chain */
 	size_t nvframes, cap_vframes;
 	uint8_t *vbuf;                    /* scratch of the second read */
@@ -88,10 +92,12 @@ struct tc_snapshot {
  * CC. The walk copies the target's memory while the target runs, so a frame can be read
  * after its caller moved on (a chain that never existed: a caller line that called
  * nothing). After the walk, the field pointing at each thread's innermost frame and the
- * topmost TC_VERIFY_FRAMES frames are read again in one batch: a thread whose top no longer
- * reads as walked is marked truncated (not deep), which the callers retry, and keeps only
- * the frames above the first one that changed (they read the same after the walk: a chain
- * that existed then). Returns 0 when every thread was walked (a thread whose chain broke is marked
+ * topmost TC_VERIFY_FRAMES frames are read again in one batch (see verify() in unwind.c): a
+ * stack whose top frames returned since is reported from the caller on top then; a thread
+ * whose frames no longer read as walked is marked torn (and truncated, with no frames kept:
+ * frames that read the same twice may still be memory a returned call left behind, above a
+ * caller that moved on), which the callers retry, and after the last try leave out of the
+ * sample. Returns 0 when every thread was walked (a thread whose chain broke is marked
  * truncated, and the call still returns 0); -TC_ESRCH when the target is gone; -TC_EFAULT /
  * -TC_ECORRUPT when the thread list itself could not be read consistently (torn read:
  * retry); -TC_ENOMEM. */

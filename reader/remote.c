@@ -36,6 +36,10 @@ struct tc_remote {
 	size_t nregions;
 	struct iovec *liov, *riov;  /* TC_BK_VM scratch, TC_IOV_MAX each */
 	struct tc_remote_stats stats;
+	/* TC_BK_IMAGE: called before every read call (tests: the target moving) */
+	void (*on_read)(void *ctx, uint64_t call);
+	void *on_read_ctx;
+	uint64_t calls;
 };
 
 /* errno of a failed read to TC_E*: gone, forbidden, or the range is not there. */
@@ -194,6 +198,16 @@ int tc_remote_open_image(const struct tc_region *regions, size_t n, struct tc_re
 out:
 	tc_remote_free(r);
 	return err;
+}
+
+void tc_remote_image_on_read(struct tc_remote *r, void (*fn)(void *ctx, uint64_t call),
+			     void *ctx)
+{
+	if (!r || r->backend != TC_BK_IMAGE)
+		return;
+	r->on_read = fn;
+	r->on_read_ctx = ctx;
+	r->calls = 0;
 }
 
 void tc_remote_free(struct tc_remote *r)
@@ -355,6 +369,9 @@ int tc_remote_readv(struct tc_remote *r, const struct tc_riov *v, size_t n)
 		}
 		return 0;
 	case TC_BK_IMAGE:
+		if (r->on_read)
+			r->on_read(r->on_read_ctx, r->calls);
+		r->calls++;
 		for (size_t i = 0; i < n; i++) {
 			int err = image_read(r, v[i].addr, v[i].buf, v[i].len);
 

@@ -53,6 +53,12 @@ struct tc_region {
  * address in a live target. tc_remote_pid() returns 0. Returns 0 or -TC_ENOMEM. */
 int tc_remote_open_image(const struct tc_region *regions, size_t n, struct tc_remote **out);
 
+/* Image readers only: FN(CTX, K) runs before the K-th read call from now on (K from 0; one
+ * call per tc_remote_read or tc_remote_readv), and may change the regions' buffers: a target
+ * that moves between two reads. FN NULL removes it. No effect on other readers. */
+void tc_remote_image_on_read(struct tc_remote *r, void (*fn)(void *ctx, uint64_t call),
+			     void *ctx);
+
 /* Fill OUT with counters since open. */
 void tc_remote_get_stats(const struct tc_remote *r, struct tc_remote_stats *out);
 

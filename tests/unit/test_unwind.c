@@ -1642,6 +1642,138 @@ START_TEST(test_prev_near_top)
 }
 END_TEST
 
+/* The second read: a change that lands between the walk and the read after it. */
+struct move {
+	struct img *m;
+	uint64_t calls;   /* read calls seen */
+	uint64_t at;      /* the call before which to move (UINT64_MAX: never) */
+	tc_raddr where;   /* 8 bytes to overwrite then */
+	uint64_t value;
+	size_t width;     /* 4 or 8 */
+};
+
+static void move_hook(void *ctx, uint64_t call)
+{
+	struct move *mv = ctx;
+	mv->calls = call + 1;
+	if (call != mv->at)
+		return;
+	if (mv->width == 4)
+		put32(mv->m, mv->where, (uint32_t)mv->value);
+	else
+		put64(mv->m, mv->where, mv->value);
+}
+
+/* The address and value of frame F's instruction after it moved one code unit on. */
+static void moved_instr(struct img *m, tc_raddr f, struct move *mv)
+{
+	if (m->w.frame_model == TC_FRAMES_INTERP) {
+		mv->where = at(f, m->w.iframe.instr);
+		mv->value = get64(m, mv->where) + 2;
+		mv->width = 8;
+	} else {
+		mv->where = at(f, m->w.frameobj.f_lasti);
+		uint32_t lasti;
+		memcpy(&lasti, m->mem + (mv->where - ARENA_BASE), 4);
+		mv->value = lasti + 2;
+		mv->width = 4;
+	}
+}
+
+/* A thread whose caller moved on (or whose top frame's link changed, or with a frame on top
+ * that the walk did not see and that does not lead to the walk's top) between the walk and the
+ * second read is torn: no frame of it is kept, not even the top frame that read the same
+ * twice. The innermost frame's own instruction moving is not a change, nor a call it made
+ * since; a top that returned leaves the stack of the caller now on top. */
+START_TEST(test_second_read)
+{
+	const struct ver *v = &vers[_i];
+	struct img *m = img_new(v, SMALL);
+	tc_raddr main_co = img_code(m, &def_main), inner = img_code(m, &def_inner);
+	tc_raddr bottom = img_frame(m, main_co, 0, 6);
+	tc_raddr mid = img_frame(m, inner, bottom, 12);
+	tc_raddr top = img_frame(m, inner, mid, 20);
+	tc_raddr stranger = img_frame(m, inner, mid, 20); /* a frame the walk never met */
+	tc_raddr callee = img_frame(m, inner, top, 20);   /* called by the walk's top since */
+	img_thread(m, IDENT1, PID, top);
+	img_close_chains(m);
+	img_attach(m);
+	struct move mv = {.m = m, .at = UINT64_MAX};
+	ck_assert_int_eq(img_walk(m), 0); /* code objects decoded: later walks read the same */
+	tc_remote_image_on_read(m->r, move_hook, &mv);
+	ck_assert_int_eq(img_walk(m), 0);
+	const uint64_t last = mv.calls - 1; /* the second read is the walk's last read call */
+	const struct tc_thread_stack *ts = &m->s.threads[0];
+	ck_assert(!ts->truncated && !ts->torn);
+	ck_assert_uint_eq(ts->n, 3);
+	ck_assert(ts->vfield != 0);
+	const tc_raddr vfield = ts->vfield;
+	const size_t mem_len = m->used;
+	uint8_t *saved = malloc(mem_len);
+	ck_assert_ptr_nonnull(saved);
+	memcpy(saved, m->mem, mem_len);
+	for (int c = 0; c < 6; c++) {
+		memcpy(m->mem, saved, mem_len);
+		mv = (struct move){.m = m, .at = last, .width = 8};
+		bool torn = true;
+		size_t n = 3;
+		switch (c) {
+		case 0: /* the top frame runs on: a state that existed */
+			moved_instr(m, top, &mv);
+			torn = false;
+			break;
+		case 1: /* the caller moved on: the top frame read may be a returned call's */
+			moved_instr(m, mid, &mv);
+			break;
+		case 2: /* the top frame returned: its caller is on top (3.9/3.10: torn,
+			 * frame objects are recycled) */
+			mv.where = vfield;
+			mv.value = mid;
+			torn = m->w.frame_model == TC_FRAMES_OBJECT;
+			n = 2;
+			break;
+		case 4: /* a frame the walk did not see is on top, not above its top */
+			mv.where = vfield;
+			mv.value = stranger;
+			break;
+		case 5: /* the walk's top called a function since: the stack walked is whole
+			 * (3.9/3.10: torn) */
+			mv.where = vfield;
+			mv.value = callee;
+			torn = m->w.frame_model == TC_FRAMES_OBJECT;
+			break;
+		case 3: /* the top frame's link changed */
+			mv.where = at(top, m->w.frame_model == TC_FRAMES_INTERP ?
+						   m->w.iframe.previous : m->w.frameobj.f_back);
+			mv.value = bottom;
+			break;
+		}
+		tc_remote_image_on_read(m->r, move_hook, &mv);
+		ck_assert_int_eq(img_walk(m), 0);
+		ck_assert_uint_ge(mv.calls, last + 1);
+		ts = &m->s.threads[0];
+		ck_assert_msg(ts->torn == torn, "%s case %d: torn %d", v->name, c, ts->torn);
+		if (torn) {
+			ck_assert(ts->truncated && !ts->deep);
+			ck_assert_uint_eq(ts->n, 0);
+			ck_assert_uint_ge(m->s.torn, 1);
+		} else {
+			ck_assert(!ts->truncated);
+			ck_assert_uint_eq(ts->n, n);
+			/* the frames left are the walk's from the caller down */
+			ck_assert_uint_eq(m->s.frames[ts->first + ts->n - 1].code, main_co);
+			ck_assert_uint_eq(m->s.frames[ts->first].code, inner);
+			if (n == 2)
+				check_frames(m, 0, (const struct want[]){{&def_inner, 18, false},
+									 {&def_main, 7, false}}, 2);
+		}
+	}
+	tc_remote_image_on_read(m->r, NULL, NULL);
+	free(saved);
+	img_free(m);
+}
+END_TEST
+
 static Suite *unwind_suite(void)
 {
 	Suite *s = suite_create("unwind");
@@ -1673,6 +1805,7 @@ static Suite *unwind_suite(void)
 	tcase_add_loop_test(bugs, test_gen_bottom, 0, NVERS);
 	tcase_add_loop_test(bugs, test_null_code_top, 0, 4);
 	tcase_add_loop_test(bugs, test_prev_near_top, 0, NVERS);
+	tcase_add_loop_test(bugs, test_second_read, 0, NVERS);
 	suite_add_tcase(s, bugs);
 	return s;
 }
