@@ -804,6 +804,30 @@ int tc_unwind(struct tc_target *t, struct tc_code_cache *cc, struct tc_snapshot 
 	return err;
 }
 
+/* A thread state created for a thread that has not started yet: 3.9-3.11 give it the
+ * creating thread's ident and native id until the new thread binds it, so it reads as a
+ * second, empty stack of its creator. Dropped: a thread state with no frame whose ident
+ * another thread state of the walk has too (the first of them is kept if none has frames). */
+static void drop_unstarted(struct tc_snapshot *s)
+{
+	size_t out = 0;
+	for (size_t i = 0; i < s->nthreads; i++) {
+		const struct tc_thread_stack *ts = &s->threads[i];
+		bool dup = false;
+		if (ts->n == 0 && !ts->truncated) {
+			for (size_t j = 0; j < s->nthreads && !dup; j++) {
+				const struct tc_thread_stack *o = &s->threads[j];
+				dup = j != i && o->thread_id == ts->thread_id &&
+				      o->interp_id == ts->interp_id &&
+				      (o->n > 0 || o->truncated || j < i);
+			}
+		}
+		if (!dup)
+			s->threads[out++] = *ts;
+	}
+	s->nthreads = out;
+}
+
 static int unwind(struct tc_target *t, struct tc_code_cache *cc, struct tc_snapshot *s)
 {
 	const struct tc_layout *l = &t->layout;
@@ -940,6 +964,7 @@ static int unwind(struct tc_target *t, struct tc_code_cache *cc, struct tc_snaps
 			return -TC_ECORRUPT;
 		interp = next_interp;
 	}
+	drop_unstarted(s);
 	return 0;
 }
 

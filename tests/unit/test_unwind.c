@@ -1642,6 +1642,31 @@ START_TEST(test_prev_near_top)
 }
 END_TEST
 
+/* 3.9-3.11 give a thread state the creating thread's ident until the new thread binds it: a
+ * frame-less thread state with another's ident is not a second stack of that thread. A
+ * frame-less thread state of its own ident stays (a thread in C code). */
+START_TEST(test_unstarted_thread)
+{
+	const struct ver *v = &vers[_i];
+	struct img *m = img_new(v, SMALL);
+	tc_raddr main_co = img_code(m, &def_main);
+	img_thread(m, IDENT1, PID, 0);                            /* created by IDENT1, unbound */
+	img_thread(m, IDENT1, PID, img_frame(m, main_co, 0, 6)); /* the creator */
+	img_thread(m, IDENT2, PID + 1, 0);                       /* a thread in C code */
+	img_thread(m, IDENT2 + 0x1000, PID + 2, 0);              /* two unbound ones of a */
+	img_thread(m, IDENT2 + 0x1000, PID + 2, 0);              /* frame-less creator */
+	img_attach(m);
+	ck_assert_int_eq(img_walk(m), 0);
+	ck_assert_uint_eq(m->s.nthreads, 3);
+	ck_assert_uint_eq(m->s.threads[0].thread_id, IDENT1);
+	ck_assert_uint_eq(m->s.threads[0].n, 1);
+	ck_assert_uint_eq(m->s.threads[1].thread_id, IDENT2);
+	ck_assert_uint_eq(m->s.threads[1].n, 0);
+	ck_assert_uint_eq(m->s.threads[2].thread_id, IDENT2 + 0x1000);
+	img_free(m);
+}
+END_TEST
+
 /* The second read: a change that lands between the walk and the read after it. */
 struct move {
 	struct img *m;
@@ -1806,6 +1831,7 @@ static Suite *unwind_suite(void)
 	tcase_add_loop_test(bugs, test_null_code_top, 0, 4);
 	tcase_add_loop_test(bugs, test_prev_near_top, 0, NVERS);
 	tcase_add_loop_test(bugs, test_second_read, 0, NVERS);
+	tcase_add_loop_test(bugs, test_unstarted_thread, 0, NVERS);
 	suite_add_tcase(s, bugs);
 	return s;
 }
