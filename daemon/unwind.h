@@ -92,7 +92,7 @@ struct tc_snapshot {
  * CC. The walk copies the target's memory while the target runs, so a frame can be read
  * after its caller moved on (a chain that never existed: a caller line that called
  * nothing). After the walk, the field pointing at each thread's innermost frame and the
- * topmost TC_VERIFY_FRAMES frames are read again in one batch (see verify() in unwind.c): a
+ * topmost TC_VERIFY_FRAMES frames are read again in one batch (see daemon/verify.c): a
  * stack whose top frames returned since is reported from the caller on top then; a thread
  * whose frames no longer read as walked is marked torn (and truncated, with no frames kept:
  * frames that read the same twice may still be memory a returned call left behind, above a
