@@ -11,6 +11,8 @@ KIND is one of:
                returning 1-5 extra levels, so the top of the stack changes all the time
   threads      --threads (default 100) threads, each alternating a CPU slice with a 5 ms sleep
   calls        tiny functions called in tight loops (the call/return path of the interpreter)
+  pipeline     generator pipelines driven by sum() (source -> square -> evens, and a generator
+               expression): the top frame changes every few hundred nanoseconds
 
 Throughput: every workload counts its iterations (one iteration is a few tens of
 microseconds of work, fixed per KIND). With --counter FILE it stores the count as a
@@ -223,6 +225,34 @@ def run_calls(counter):
         counter.publish(n)
 
 
+# --- pipeline ------------------------------------------------------------------------------
+
+def _source(n):
+    for i in range(n):
+        yield i
+
+
+def _square(it):
+    for x in it:
+        yield x * x
+
+
+def _evens(it):
+    for x in it:
+        if x % 2 == 0:
+            yield x
+
+
+def run_pipeline(counter):
+    counter.ready()
+    n = 0
+    while True:
+        sum(_evens(_square(_source(2000))))
+        sum(x for x in range(2000))
+        n += 1
+        counter.publish(n)
+
+
 def _reporter(counter_box, every):
     last_n, last_t = 0, time.monotonic()
     while True:
@@ -240,7 +270,8 @@ class _ReportingCounter(Counter):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("kind", choices=["mixed", "deep_static", "deep_active", "threads", "calls"])
+    ap.add_argument("kind", choices=["mixed", "deep_static", "deep_active", "threads", "calls",
+                                         "pipeline"])
     ap.add_argument("--depth", type=int, default=900)
     ap.add_argument("--threads", type=int, default=100)
     ap.add_argument("--counter", help="publish the iteration count in this file")
@@ -262,6 +293,8 @@ def main(argv=None):
             run_deep_active(counter, a.depth)
         elif a.kind == "threads":
             run_threads(counter, a.threads)
+        elif a.kind == "pipeline":
+            run_pipeline(counter)
         else:
             run_calls(counter)
     except KeyboardInterrupt:

@@ -37,6 +37,8 @@ static int print_json(pid_t pid, const struct tc_target *t, const struct tc_prof
 	num(o, "samples", n);
 	num(o, "failed", (double)st->failed);
 	num(o, "retries", (double)rep->retries);
+	num(o, "truncated", (double)st->truncated);
+	num(o, "left_out", (double)st->torn);
 	num(o, "seconds", secs);
 	num(o, "us_per_sample", ratio(secs * 1e6, n));
 	num(o, "samples_per_sec", ratio(n, secs));
@@ -208,6 +210,8 @@ int tc_cmd_bench(int argc, char **argv)
 		printf("  samples        %llu (%llu failed, %llu retried)\n",
 		       (unsigned long long)st->samples, (unsigned long long)st->failed,
 		       (unsigned long long)rep.retries);
+		printf("  thread stacks  %llu recorded cut, %llu left out (torn on every try)\n",
+		       (unsigned long long)st->truncated, (unsigned long long)st->torn);
 		printf("  cost           %.2f us/sample, %.0f samples/s, %.2f us CPU/sample\n",
 		       ratio(secs * 1e6, n), ratio(n, secs), ratio(cpu * 1e6, n));
 		printf("  reads          %.2f syscalls, %.2f ranges, %.0f bytes per sample\n",

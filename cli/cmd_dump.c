@@ -93,6 +93,7 @@ static int print_json(struct tc_target *t, struct tc_code_cache *cc, struct tc_s
 		}
 		cJSON_AddBoolToObject(th, "truncated", ts->truncated);
 		cJSON_AddBoolToObject(th, "torn", ts->torn);
+		cJSON_AddBoolToObject(th, "top_unconfirmed", ts->top_unconfirmed);
 		cJSON_AddItemToArray(threads, th);
 	}
 	int err = tc_outfile_put_json(stdout, root);
@@ -145,6 +146,9 @@ static void print_text(struct tc_target *t, struct tc_code_cache *cc, struct tc_
 			printf("\n");
 			rframe_free(&r);
 		}
+		if (ts->top_unconfirmed)
+			printf("  ... (calling something not confirmed: the frames above returned while "
+			       "the stack was read)\n");
 	}
 }
 

@@ -67,6 +67,9 @@ size_t tc_profile_node_depth(const struct tc_profile *p, int32_t node);
 /* The outermost frame of a stack recorded cut (its chain did not reach the thread's base,
  * or it was deeper than the walker follows): file and name of that marker frame. */
 #define TC_TRUNCATED_NAME "<truncated>"
+/* The leaf of a stack whose topmost frames returned before the second read confirmed them:
+ * the frame under it was calling something that is not known (name, qualname and file). */
+#define TC_UNCONFIRMED_NAME "<unconfirmed>"
 
 struct tc_profile_stats {
 	uint64_t samples;       /* sampling instants attempted */
@@ -74,6 +77,7 @@ struct tc_profile_stats {
 	uint64_t missed;        /* deadlines skipped because the sampler fell behind */
 	uint64_t truncated;     /* thread stacks recorded cut (marked with TC_TRUNCATED_NAME) */
 	uint64_t torn;          /* thread stacks left out: read inconsistently after every retry */
+	uint64_t unconfirmed;   /* thread stacks recorded up to TC_UNCONFIRMED_NAME */
 	double start_time;      /* CLOCK_REALTIME seconds at start */
 	double duration;        /* seconds actually spent sampling */
 	bool target_exited;     /* the target went away during the recording */

@@ -123,6 +123,7 @@ struct run {
 	size_t cap_lv_ids, cap_lv_nodes;
 	uint64_t code_gen;            /* code-object generation the memos are valid for */
 	int32_t trunc_id;             /* frame id of the TC_TRUNCATED_NAME marker, -1 until used */
+	int32_t unconf_id;            /* frame id of the TC_UNCONFIRMED_NAME marker, -1 until used */
 	const struct tc_sampler_opts *o;
 };
 
@@ -216,9 +217,9 @@ static int intern_stack(struct run *r, const struct tc_thread_stack *ts, int32_t
 	const struct tc_raw_frame *f = r->snap.frames + ts->first;
 	size_t n = ts->n, keep = 0;
 	/* a cut stack starts at the marker frame, and is not cached (its bottom is not the
-	 * thread's bottom) */
-	const size_t mark = ts->truncated ? 1 : 0;
-	struct tc_fc_thread *th = r->fc && !mark ?
+	 * thread's bottom); an unconfirmed top ends at the other marker (not cached either) */
+	const size_t mark = ts->truncated ? 1 : 0, top = ts->top_unconfirmed ? 1 : 0;
+	struct tc_fc_thread *th = r->fc && !mark && !top ?
 		tc_frame_cache_thread(r->fc, ts->tstate, ts->thread_id) : NULL;
 	if (th) {
 		keep = tc_frame_cache_match(th, f, n);
@@ -232,8 +233,8 @@ static int intern_stack(struct run *r, const struct tc_thread_stack *ts, int32_t
 		ids = th->ids;
 		nodes = th->nodes;
 	} else {
-		if (grow((void **)&r->lv_ids, &r->cap_lv_ids, n + mark, sizeof *ids) ||
-		    grow((void **)&r->lv_nodes, &r->cap_lv_nodes, n + mark, sizeof *nodes))
+		if (grow((void **)&r->lv_ids, &r->cap_lv_ids, n + mark + top, sizeof *ids) ||
+		    grow((void **)&r->lv_nodes, &r->cap_lv_nodes, n + mark + top, sizeof *nodes))
 			return -TC_ENOMEM;
 		ids = r->lv_ids;
 		nodes = r->lv_nodes;
@@ -267,6 +268,19 @@ static int intern_stack(struct run *r, const struct tc_thread_stack *ts, int32_t
 			return err;
 		}
 		nodes[lv] = node;
+	}
+	if (top) {
+		if (r->unconf_id < 0) {
+			r->unconf_id = tc_profile_frame(r->p, TC_UNCONFIRMED_NAME, TC_UNCONFIRMED_NAME,
+							TC_UNCONFIRMED_NAME, -1, -1);
+			if (r->unconf_id < 0)
+				return r->unconf_id;
+		}
+		ids[n] = r->unconf_id;
+		node = tc_profile_node(r->p, node, r->unconf_id);
+		if (node < 0)
+			return node;
+		nodes[n] = node;
 	}
 	if (th)
 		tc_frame_cache_store(r->fc, th, f, n, keep);
@@ -314,11 +328,13 @@ static int record(struct run *r, double when)
 			return err;
 		if (ts->truncated)
 			tc_profile_stats(r->p)->truncated++;
+		if (ts->top_unconfirmed)
+			tc_profile_stats(r->p)->unconfirmed++;
 		if (!observe)
 			continue;
 		/* the observer gets every thread's ids side by side, innermost first (a cut
 		 * stack's marker last) */
-		const size_t n = ts->n + (ts->truncated ? 1 : 0);
+		const size_t n = ts->n + (ts->truncated ? 1 : 0) + (ts->top_unconfirmed ? 1 : 0);
 		err = grow((void **)&r->ids, &r->cap_ids, used + n, sizeof *r->ids);
 		if (!err)
 			err = grow((void **)&r->obs, &r->cap_obs, nt + 1, sizeof *r->obs);
@@ -414,7 +430,7 @@ static int64_t ts_diff_ns(const struct timespec *a, const struct timespec *b)
 int tc_sampler_run(struct tc_target *t, const struct tc_sampler_opts *o, struct tc_profile *p)
 {
 	struct tc_profile_stats *st = tc_profile_stats(p);
-	struct run r = {.t = t, .p = p, .o = o, .trunc_id = -1};
+	struct run r = {.t = t, .p = p, .o = o, .trunc_id = -1, .unconf_id = -1};
 	int err;
 
 	r.cc = tc_code_cache_new(0);

@@ -448,7 +448,7 @@ static int walk_iframes(struct tc_target *t, struct tc_code_cache *cc, tc_raddr 
 		tc_chain_memo_set_len(c, 0);
 	if (err == WALK_AGAIN) {
 		s->nframes = first;
-		ts->truncated = ts->deep = ts->torn = false;
+		ts->truncated = ts->deep = ts->torn = ts->top_unconfirmed = false;
 		err = walk_iframes_memo(t, cc, frame, s, ts, false);
 	}
 	return err;

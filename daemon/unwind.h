@@ -49,6 +49,9 @@ struct tc_thread_stack {
 	bool truncated;       /* chain broken, cyclic, deeper than TC_MAX_DEPTH, or it did not
 				 reach the thread's base frame: frames above the cut only */
 	bool deep;            /* truncated at TC_MAX_DEPTH (a retry would end the same way) */
+	bool top_unconfirmed; /* the topmost frames the walk read returned before the second
+				 read: the stack is the part it confirmed, whose innermost frame
+				 was calling something not known */
 	bool torn;            /* the second read disagreed with the walk: no frames are kept
 				 (n = 0, truncated set); callers retry, then leave the thread out */
 	size_t first, n;      /* frames[first .. first+n) of the snapshot, innermost first */

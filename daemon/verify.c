@@ -12,8 +12,8 @@
 /* The second read (see unwind.h): the top of every stack read again in one batch after the
  * walk. The stack stands if the frame on top now is one the walk read (its top, or, 3.11+, a
  * caller whose callees returned since: the stack is then the one from that caller down), or,
- * 3.11+, a callee of the walk's top (its links lead there), and every frame from there down
- * has the link, code object and (callers) instruction the walk read. Otherwise the thread is
+ * 3.11+, a callee of one the walk read (its links lead there: the same), and every frame from
+ * there down has the link, code object and (callers) instruction the walk read. Otherwise the thread is
  * torn: its frames were read across a call or a return (the target runs while the walk
  * copies, so a chain can pair a caller that moved on with a callee that returned). The top
  * frame's own instruction moves all the time and is not compared: any value it had while
@@ -62,22 +62,25 @@ static size_t verify_len(const struct tc_snapshot *s, const struct tc_thread_sta
 	return n * fsz;
 }
 
-/* Links followed from a top the walk did not see, looking for the walk's top. */
+/* Links followed from a top the walk did not see, looking for a frame the walk read. */
 #define VERIFY_CHASE 3
 
-/* Does the chain from FRAME reach TARGET within VERIFY_CHASE links (read now)? */
-static bool reaches(struct tc_target *t, tc_raddr frame, tc_raddr target)
+/* The index (< CNT) of the first of TS's walked frames that the chain from FRAME reaches
+ * within VERIFY_CHASE links (read now), or CNT. */
+static size_t reaches(struct tc_target *t, const struct tc_snapshot *s,
+		      const struct tc_thread_stack *ts, size_t cnt, tc_raddr frame)
 {
 	const struct tc_layout *l = &t->layout;
 	const int32_t off = l->frame_model == TC_FRAMES_OBJECT ? l->frameobj.f_back :
 								 l->iframe.previous;
 	for (int i = 0; i < VERIFY_CHASE && frame && !(frame & 7); i++) {
 		if (tc_remote_read(t->mem, frame + (tc_raddr)off, &frame, sizeof frame))
-			return false;
-		if (frame == target)
-			return true;
+			return cnt;
+		for (size_t k = 0; k < cnt; k++)
+			if (s->vframes[ts->vfirst + k].addr == frame)
+				return k;
 	}
-	return false;
+	return cnt;
 }
 
 int tc_unwind_verify(struct tc_target *t, struct tc_snapshot *s)
@@ -156,14 +159,17 @@ int tc_unwind_verify(struct tc_target *t, struct tc_snapshot *s)
 			 * object's zombie frame, the free list): a frame object at a walked
 			 * address is too often a new call, and accepting a returned top or a
 			 * new callee there made the oracle's violations 8x as frequent. */
-			const size_t scan = objs ? 1 : cnt;
+			/* A walk cut mid-chain (not at the depth limit) already met memory
+			 * being rewritten: its top must still be the top. */
+			const bool strict = objs || (ts->truncated && !ts->deep);
+			const size_t scan = strict ? 1 : cnt;
 			while (same && m < scan && s->vframes[ts->vfirst + m].addr != top)
 				m++;
-			/* a frame the walk did not see is on top: a callee of the walk's top
-			 * if its links lead there (the walk's top is still live) */
-			if (same && m == scan && !objs &&
-			    reaches(t, top, s->vframes[ts->vfirst].addr))
-				m = 0;
+			/* a frame the walk did not see is on top: a callee of one the walk
+			 * read if its links lead there (that one is live: the frames the
+			 * walk saw above it returned) */
+			if (same && m == scan && !strict)
+				m = reaches(t, s, ts, cnt, top);
 			same = same && m < scan;
 		}
 		for (size_t j = m; same && j < cnt; j++) {
@@ -192,12 +198,13 @@ int tc_unwind_verify(struct tc_target *t, struct tc_snapshot *s)
 			ts->deep = false;
 			s->torn++;
 		} else if (m) {
-			/* The frames above M returned: the stack is the one from M down,
-			 * M at the instruction the walk read (a call it was making, a state
-			 * that existed with the same callers). */
+			/* The frames above M returned: the stack is the one from M down, M at
+			 * the instruction the walk read (a call it was making, with the same
+			 * callers), marked: what it was calling is not confirmed. */
 			size_t above = s->vframes[ts->vfirst + m].above;
 			ts->first += above;
 			ts->n -= above;
+			ts->top_unconfirmed = true;
 			s->popped++;
 		}
 	}

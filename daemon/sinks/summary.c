@@ -218,6 +218,10 @@ static void tc_summary_header(const struct tc_summary *s, FILE *out)
 		fprintf(out, "note: %" PRIu64 " thread stacks were recorded cut (" TC_TRUNCATED_NAME
 			"): deeper than %d frames, or still changing after every retry\n",
 			st->truncated, 65536);
+	if (st->unconfirmed)
+		fprintf(out, "note: %" PRIu64 " thread stacks end in " TC_UNCONFIRMED_NAME ": their "
+			"innermost frames returned before a second read confirmed them\n",
+			st->unconfirmed);
 	if (st->torn)
 		fprintf(out, "note: %" PRIu64 " thread stacks were left out: the thread kept moving "
 			"while it was read, on every retry\n", st->torn);

@@ -128,6 +128,12 @@ def test_checker_accepts_a_possible_stack(lines):
     assert o.check(good, False, 7) == []
     # a suffix of it, marked truncated
     assert o.check([("<truncated>", "<truncated>", None)] + good[4:], False, 7) == []
+    # a prefix of it whose callees were not confirmed (the leaf marker)
+    unconf = ("<unconfirmed>", "<unconfirmed>", None)
+    assert o.check(good[:5] + [unconf], False, 7) == []
+    # the marker anywhere else, or alone
+    assert o.check(good[:5] + [unconf] + good[5:], False, 7) != []
+    assert o.check([unconf], False, 7) != []
     # generation 3 (shape 0): a calls b on line 2
     gen = _frames(BASE + "oracle_codegen.py:codegen:%d;<oracle-gen-000003>:k000003_a:2;"
                   "<oracle-gen-000003>:k000003_b:7" % lines["codegen_call"])

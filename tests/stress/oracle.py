@@ -17,6 +17,8 @@ stack (collapsed output of `attach`, or a thread of `dump --json`):
   - a stack not marked truncated starts at a root: the script's `<module>`, or threading's
     Thread._bootstrap (a thread's base). A stack marked truncated (first frame
     `<truncated>:<truncated>:?`, or "truncated": true in dump) need only be a valid suffix;
+    a stack ending in `<unconfirmed>` (its innermost frames returned before they were
+    confirmed) is checked without that marker, and the marker may be nowhere else;
   - a long-lived thread (main and scenario threads: they always run Python code) never shows
     an empty stack unless marked truncated; a thread the target reports "parked" in a function
     (the 70,000-frame recursion's leaf) shows that function in every sample (a cut is only
@@ -58,6 +60,7 @@ GEN_FILE = re.compile(r"^<oracle-gen-(\d{6})>$")
 CALL_NOTE = re.compile(r"#\s*->\s*(.*)$")
 TAGS_NOTE = re.compile(r"#\s*tags:\s*(.*)$")
 TRUNC = ("<truncated>", "<truncated>")
+UNCONF = ("<unconfirmed>", "<unconfirmed>")
 MANY = 200  # samples of every long-lived thread before `expect` functions must all show
 # 3.13+: the interpreter's own frame between a class call and __init__ (_Py_InitCleanup)
 SHIM = ("__init__", "__init__")
@@ -237,9 +240,17 @@ class Oracle:
         if frames and (frames[0][0], frames[0][1]) == TRUNC:
             truncated = True
             frames = frames[1:]
+        if frames and (frames[-1][0], frames[-1][1]) == UNCONF:
+            frames = frames[:-1]  # the innermost frame's callees were not confirmed
+            if not frames:
+                out.append("unconfirmed marker alone")
+                return out
         for f in frames:
             if (f[0], f[1]) == TRUNC:
                 out.append("truncation marker inside a stack")
+                return out
+            if (f[0], f[1]) == UNCONF:
+                out.append("unconfirmed marker inside a stack")
                 return out
         if not frames:
             if not truncated and tid in self.long_lived:

@@ -1706,10 +1706,10 @@ static void moved_instr(struct img *m, tc_raddr f, struct move *mv)
 }
 
 /* A thread whose caller moved on (or whose top frame's link changed, or with a frame on top
- * that the walk did not see and that does not lead to the walk's top) between the walk and the
+ * that the walk did not see and whose links lead to none it did) between the walk and the
  * second read is torn: no frame of it is kept, not even the top frame that read the same
  * twice. The innermost frame's own instruction moving is not a change, nor a call it made
- * since; a top that returned leaves the stack of the caller now on top. */
+ * since; a top that returned leaves the stack of the caller now on top (3.11+). */
 START_TEST(test_second_read)
 {
 	const struct ver *v = &vers[_i];
@@ -1719,6 +1719,7 @@ START_TEST(test_second_read)
 	tc_raddr mid = img_frame(m, inner, bottom, 12);
 	tc_raddr top = img_frame(m, inner, mid, 20);
 	tc_raddr stranger = img_frame(m, inner, mid, 20); /* a frame the walk never met */
+	tc_raddr nowhere = img_frame(m, inner, 0, 20);    /* ... leading to none it met */
 	tc_raddr callee = img_frame(m, inner, top, 20);   /* called by the walk's top since */
 	img_thread(m, IDENT1, PID, top);
 	img_close_chains(m);
@@ -1737,7 +1738,7 @@ START_TEST(test_second_read)
 	uint8_t *saved = malloc(mem_len);
 	ck_assert_ptr_nonnull(saved);
 	memcpy(saved, m->mem, mem_len);
-	for (int c = 0; c < 6; c++) {
+	for (int c = 0; c < 7; c++) {
 		memcpy(m->mem, saved, mem_len);
 		mv = (struct move){.m = m, .at = last, .width = 8};
 		bool torn = true;
@@ -1757,9 +1758,16 @@ START_TEST(test_second_read)
 			torn = m->w.frame_model == TC_FRAMES_OBJECT;
 			n = 2;
 			break;
-		case 4: /* a frame the walk did not see is on top, not above its top */
+		case 4: /* the top returned, and its caller called another function (3.9/3.10:
+			 * torn) */
 			mv.where = vfield;
 			mv.value = stranger;
+			torn = m->w.frame_model == TC_FRAMES_OBJECT;
+			n = 2;
+			break;
+		case 6: /* a frame on top whose links lead to none the walk read */
+			mv.where = vfield;
+			mv.value = nowhere;
 			break;
 		case 5: /* the walk's top called a function since: the stack walked is whole
 			 * (3.9/3.10: torn) */
@@ -1785,6 +1793,8 @@ START_TEST(test_second_read)
 		} else {
 			ck_assert(!ts->truncated);
 			ck_assert_uint_eq(ts->n, n);
+			/* a stack cut at the top says so */
+			ck_assert(ts->top_unconfirmed == (n < 3));
 			/* the frames left are the walk's from the caller down */
 			ck_assert_uint_eq(m->s.frames[ts->first + ts->n - 1].code, main_co);
 			ck_assert_uint_eq(m->s.frames[ts->first].code, inner);
