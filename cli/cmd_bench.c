@@ -39,6 +39,8 @@ static int print_json(pid_t pid, const struct tc_target *t, const struct tc_prof
 	num(o, "retries", (double)rep->retries);
 	num(o, "truncated", (double)st->truncated);
 	num(o, "left_out", (double)st->torn);
+	num(o, "unverified", (double)st->unverified);
+	num(o, "unconfirmed", (double)st->unconfirmed);
 	num(o, "seconds", secs);
 	num(o, "us_per_sample", ratio(secs * 1e6, n));
 	num(o, "samples_per_sec", ratio(n, secs));

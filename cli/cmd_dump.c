@@ -123,12 +123,12 @@ static void print_text(struct tc_target *t, struct tc_code_cache *cc, struct tc_
 		if (ts->interp_id)
 			printf(" [interpreter %lld]", (long long)ts->interp_id);
 		printf("\n");
-		if (ts->torn)
+		if (ts->left_out)
 			printf("  (stack not read: the thread kept moving while it was read, on every "
 			       "try)\n");
 		else if (ts->n == 0)
 			printf("  (no Python frames)\n");
-		if (ts->truncated && !ts->torn)
+		if (ts->truncated && !ts->left_out)
 			printf("  ... (stack truncated: the chain could not be followed further)\n");
 		/* traceback order: outermost first, innermost last */
 		for (size_t j = ts->n; j-- > 0;) {
@@ -155,7 +155,7 @@ static void print_text(struct tc_target *t, struct tc_code_cache *cc, struct tc_
 static bool any_truncated(const struct tc_snapshot *s)
 {
 	for (size_t i = 0; i < s->nthreads; i++)
-		if (s->threads[i].truncated)
+		if (s->threads[i].truncated || s->threads[i].torn)
 			return true;
 	return false;
 }
@@ -223,7 +223,9 @@ int tc_cmd_dump(int argc, char **argv)
 		/* A busy thread can return from the frame being read (torn walk, or a stack
 		 * cut short): walk again; the next walk reads from the batch the previous one
 		 * learned, in one syscall, so it is much more likely to be consistent. A stack
-		 * still broken after the last try is printed as truncated. */
+		 * still broken after the last try is printed as truncated; one whose second
+		 * read never agreed is not printed (a snapshot shows no stack it cannot
+		 * stand behind, where a profile keeps a data-stack chain as walked). */
 		for (int i = 0; i < DUMP_TRIES; i++) {
 			err = tc_unwind(t, cc, &s);
 			if (err == 0 && !any_truncated(&s))
@@ -233,6 +235,14 @@ int tc_cmd_dump(int argc, char **argv)
 		}
 		if (err)
 			break;
+	}
+	for (size_t i = 0; !err && i < s.nthreads; i++) {
+		struct tc_thread_stack *ts = &s.threads[i];
+		if (ts->torn && !ts->left_out) {
+			ts->n = 0;
+			ts->left_out = ts->truncated = true;
+			ts->deep = false;
+		}
 	}
 	if (err) {
 		rc = tc_cli_fail(err, pid, "reading");

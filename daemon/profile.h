@@ -78,6 +78,8 @@ struct tc_profile_stats {
 	uint64_t truncated;     /* thread stacks recorded cut (marked with TC_TRUNCATED_NAME) */
 	uint64_t torn;          /* thread stacks left out: read inconsistently after every retry */
 	uint64_t unconfirmed;   /* thread stacks recorded up to TC_UNCONFIRMED_NAME */
+	uint64_t unverified;    /* thread stacks recorded as walked although no second read
+				   agreed (3.11+, data-stack frames only) */
 	double start_time;      /* CLOCK_REALTIME seconds at start */
 	double duration;        /* seconds actually spent sampling */
 	bool target_exited;     /* the target went away during the recording */

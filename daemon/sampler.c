@@ -315,10 +315,12 @@ static int record(struct run *r, double when)
 		if (!wanted(r, ts, on_cpu))
 			continue;
 		/* still read inconsistently after the last try: left out, and counted */
-		if (ts->torn) {
+		if (ts->left_out) {
 			tc_profile_stats(r->p)->torn++;
 			continue;
 		}
+		if (ts->torn)
+			tc_profile_stats(r->p)->unverified++;
 		int32_t leaf;
 		const int32_t *ids_bu;
 		int err = intern_stack(r, ts, &leaf, &ids_bu);

@@ -282,8 +282,12 @@ static int walk_iframes_memo(struct tc_target *t, struct tc_code_cache *cc, tc_r
 		uint8_t owner = e.owner;
 		tc_raddr prev = e.prev;
 		any = true;
-		if (ts->nv < TC_VERIFY_FRAMES && push_vframe(s, ts, frame, e.prev, e.code, e.instr))
-			return -TC_ENOMEM;
+		if (ts->nv < TC_VERIFY_FRAMES) {
+			if (push_vframe(s, ts, frame, e.prev, e.code, e.instr))
+				return -TC_ENOMEM;
+			if (e.owner == l->iframe.owner_generator)
+				ts->vheap = true;
+		}
 		last_owner = owner;
 		tc_raddr code = e.code & ~l->iframe.code_tag_mask;
 		/* 3.12: frames owned by the C stack are shims; 3.14+: owned by the interpreter.
@@ -389,6 +393,8 @@ static int walk_iframes_memo(struct tc_target *t, struct tc_code_cache *cc, tc_r
 		for (size_t i = k; i-- > 0 && ts->nv < TC_VERIFY_FRAMES;) {
 			if (push_vframe(s, ts, c->f[i].addr, c->f[i].prev, c->f[i].code, c->f[i].instr))
 				return -TC_ENOMEM;
+			if (c->f[i].owner == l->iframe.owner_generator)
+				ts->vheap = true;
 			s->vframes[s->nvframes - 1].above = above;
 			above += c->f[i].pushed;
 		}
@@ -448,7 +454,7 @@ static int walk_iframes(struct tc_target *t, struct tc_code_cache *cc, tc_raddr 
 		tc_chain_memo_set_len(c, 0);
 	if (err == WALK_AGAIN) {
 		s->nframes = first;
-		ts->truncated = ts->deep = ts->torn = ts->top_unconfirmed = false;
+		ts->truncated = ts->deep = ts->torn = ts->top_unconfirmed = false; /* vheap stays */
 		err = walk_iframes_memo(t, cc, frame, s, ts, false);
 	}
 	return err;
@@ -488,6 +494,7 @@ static int walk_frameobjs(struct tc_target *t, struct tc_code_cache *cc, tc_radd
 		tc_raddr code = tc_get_u64(fb, (size_t)l->frameobj.f_code);
 		int32_t lasti = (int32_t)tc_get_u32(fb, (size_t)l->frameobj.f_lasti);
 		int32_t lineno = (int32_t)tc_get_u32(fb, (size_t)l->frameobj.f_lineno);
+		ts->vheap = true; /* frame objects live on the heap */
 		if (ts->nv < TC_VERIFY_FRAMES && push_vframe(s, ts, frame, back, code, (uint32_t)lasti))
 			return -TC_ENOMEM;
 		const struct tc_code_info *ci;
@@ -550,6 +557,10 @@ static int top_frame(struct tc_target *t, const uint8_t *tbuf, struct tc_thread_
 		return 0;
 	int err = rd(t, cframe + (tc_raddr)l->cframe.current_frame, frame, sizeof *frame);
 	if (!err) {
+		/* the pointer lives on the C stack, copied apart from the frames: a chain read
+		 * through it tears like a heap one (kept as walked, 3.11 stacks violated the
+		 * oracle 7e-4 of the time) */
+		ts->vheap = true;
 		ts->vfield = cframe + (tc_raddr)l->cframe.current_frame;
 		ts->vtop = *frame;
 		/* The eval loop points tstate->cframe at its own record before it stores the
@@ -780,6 +791,8 @@ void tc_snapshot_free(struct tc_snapshot *s)
 	free(s->frames);
 	free(s->vbuf);
 	free(s->viov);
+	free(s->pthreads);
+	free(s->pvframes);
 	free(s->vframes);
 	memset(s, 0, sizeof *s);
 }

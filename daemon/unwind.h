@@ -33,6 +33,12 @@ struct tc_raw_frame {
 #define TC_VERIFY_FRAMES 256
 #define TC_VERIFY_SPAN 16384
 
+/* A confirmed chain of one thread: vframes[vfirst .. vfirst+nv) of the array it is kept in. */
+struct tc_vthread {
+	tc_raddr tstate, vfield, vtop;
+	size_t vfirst, nv;
+};
+
 /* One frame near the top of a chain as the walk used it. */
 struct tc_vframe {
 	tc_raddr addr, prev, code, instr; /* instr: f_lasti on 3.9/3.10 */
@@ -52,8 +58,13 @@ struct tc_thread_stack {
 	bool top_unconfirmed; /* the topmost frames the walk read returned before the second
 				 read: the stack is the part it confirmed, whose innermost frame
 				 was calling something not known */
-	bool torn;            /* the second read disagreed with the walk: no frames are kept
-				 (n = 0, truncated set); callers retry, then leave the thread out */
+	bool vsame;           /* the walk read the chain the previous walk confirmed: no second
+				 read */
+	bool vheap;           /* a frame of the chain's top is not in the thread's data stack (a
+				 generator's, or any 3.9/3.10 frame object) */
+	bool torn;            /* the second read disagreed with the walk: callers retry; after
+				 the last try the stack is recorded as walked unless vheap */
+	bool left_out;        /* torn with vheap: no frames kept (n = 0, truncated) */
 	size_t first, n;      /* frames[first .. first+n) of the snapshot, innermost first */
 	/* the top of the chain as walked: the field that points at the innermost frame (0:
 	 * none), its value, and the topmost frames (shims included), innermost first */
@@ -89,6 +100,13 @@ struct tc_snapshot {
 	uint8_t *vbuf;                    /* scratch of the second read */
 	struct tc_riov *viov;
 	size_t vcap, viovcap;
+	/* the chains the last walk confirmed whole (see daemon/verify.c): a thread whose walk
+	 * reads the same chain again needs no second read */
+	struct tc_vthread *pthreads;
+	size_t npthreads, cap_pthreads;
+	struct tc_vframe *pvframes;
+	size_t npvframes, cap_pvframes;
+	uint64_t vskipped;                /* threads whose second read was not needed */
 };
 
 /* Walk T now and fill S (previous contents discarded). Code objects met are loaded into

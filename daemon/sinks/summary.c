@@ -222,6 +222,10 @@ static void tc_summary_header(const struct tc_summary *s, FILE *out)
 		fprintf(out, "note: %" PRIu64 " thread stacks end in " TC_UNCONFIRMED_NAME ": their "
 			"innermost frames returned before a second read confirmed them\n",
 			st->unconfirmed);
+	if (st->unverified)
+		fprintf(out, "note: %" PRIu64 " thread stacks were recorded as read although the "
+			"thread kept moving on every retry (no second read agreed)\n",
+			st->unverified);
 	if (st->torn)
 		fprintf(out, "note: %" PRIu64 " thread stacks were left out: the thread kept moving "
 			"while it was read, on every retry\n", st->torn);

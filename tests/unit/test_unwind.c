@@ -1707,8 +1707,9 @@ static void moved_instr(struct img *m, tc_raddr f, struct move *mv)
 
 /* A thread whose caller moved on (or whose top frame's link changed, or with a frame on top
  * that the walk did not see and whose links lead to none it did) between the walk and the
- * second read is torn: no frame of it is kept, not even the top frame that read the same
- * twice. The innermost frame's own instruction moving is not a change, nor a call it made
+ * second read is torn: with a frame outside the data stack among its top frames (3.9/3.10
+ * frame objects here) no frame of it is kept, not even the top frame that read the same
+ * twice; data-stack chains are kept as walked. The innermost frame's own instruction moving is not a change, nor a call it made
  * since; a top that returned leaves the stack of the caller now on top (3.11+). */
 START_TEST(test_second_read)
 {
@@ -1727,6 +1728,7 @@ START_TEST(test_second_read)
 	struct move mv = {.m = m, .at = UINT64_MAX};
 	ck_assert_int_eq(img_walk(m), 0); /* code objects decoded: later walks read the same */
 	tc_remote_image_on_read(m->r, move_hook, &mv);
+	m->s.npthreads = 0;
 	ck_assert_int_eq(img_walk(m), 0);
 	const uint64_t last = mv.calls - 1; /* the second read is the walk's last read call */
 	const struct tc_thread_stack *ts = &m->s.threads[0];
@@ -1752,18 +1754,19 @@ START_TEST(test_second_read)
 			moved_instr(m, mid, &mv);
 			break;
 		case 2: /* the top frame returned: its caller is on top (3.9/3.10: torn,
-			 * frame objects are recycled) */
+			 * frame objects are recycled; 3.11+: kept whole, or on 3.11/3.12 cut
+			 * there and marked) */
 			mv.where = vfield;
 			mv.value = mid;
 			torn = m->w.frame_model == TC_FRAMES_OBJECT;
-			n = 2;
+			n = m->w.tstate.cframe >= 0 ? 2 : 3;
 			break;
 		case 4: /* the top returned, and its caller called another function (3.9/3.10:
-			 * torn) */
+			 * torn; 3.11+ data stack: kept whole) */
 			mv.where = vfield;
 			mv.value = stranger;
 			torn = m->w.frame_model == TC_FRAMES_OBJECT;
-			n = 2;
+			n = m->w.tstate.cframe >= 0 ? 2 : 3;
 			break;
 		case 6: /* a frame on top whose links lead to none the walk read */
 			mv.where = vfield;
@@ -1782,13 +1785,21 @@ START_TEST(test_second_read)
 			break;
 		}
 		tc_remote_image_on_read(m->r, move_hook, &mv);
+		m->s.npthreads = 0; /* nothing confirmed before: the second read runs */
 		ck_assert_int_eq(img_walk(m), 0);
 		ck_assert_uint_ge(mv.calls, last + 1);
 		ts = &m->s.threads[0];
 		ck_assert_msg(ts->torn == torn, "%s case %d: torn %d", v->name, c, ts->torn);
-		if (torn) {
-			ck_assert(ts->truncated && !ts->deep);
+		/* 3.9/3.10 frame objects, 3.11/3.12 top pointer on the C stack: nothing kept */
+		const bool heap = m->w.frame_model == TC_FRAMES_OBJECT || m->w.tstate.cframe >= 0;
+		if (torn && heap) {
+			ck_assert(ts->truncated && !ts->deep && ts->left_out);
 			ck_assert_uint_eq(ts->n, 0);
+			ck_assert_uint_ge(m->s.torn, 1);
+		} else if (torn) {
+			/* data-stack frames: kept as walked (the caller retries first) */
+			ck_assert(!ts->truncated && !ts->left_out);
+			ck_assert_uint_eq(ts->n, 3);
 			ck_assert_uint_ge(m->s.torn, 1);
 		} else {
 			ck_assert(!ts->truncated);
@@ -1805,6 +1816,100 @@ START_TEST(test_second_read)
 	}
 	tc_remote_image_on_read(m->r, NULL, NULL);
 	free(saved);
+	img_free(m);
+}
+END_TEST
+
+/* A walk that reads the chain the previous walk confirmed (callers at the same instructions;
+ * the innermost frame may have run on) needs no second read; one whose caller moved does. */
+START_TEST(test_second_read_skipped)
+{
+	const struct ver *v = &vers[_i];
+	struct img *m = img_new(v, SMALL);
+	tc_raddr main_co = img_code(m, &def_main), inner = img_code(m, &def_inner);
+	tc_raddr bottom = img_frame(m, main_co, 0, 6);
+	tc_raddr mid = img_frame(m, inner, bottom, 12);
+	tc_raddr top = img_frame(m, inner, mid, 20);
+	img_thread(m, IDENT1, PID, top);
+	img_close_chains(m);
+	img_attach(m);
+	struct move mv = {.m = m, .at = UINT64_MAX};
+	ck_assert_int_eq(img_walk(m), 0); /* decodes, and confirms the chain */
+	tc_remote_image_on_read(m->r, move_hook, &mv);
+	ck_assert_int_eq(img_walk(m), 0);
+	ck_assert(m->s.threads[0].vsame);
+	const uint64_t calls_same = mv.calls;
+	/* the innermost frame ran on: still the chain confirmed */
+	moved_instr(m, top, &mv);
+	move_hook(&(struct move){.m = m, .at = 0, .where = mv.where, .value = mv.value,
+				 .width = mv.width}, 0);
+	mv = (struct move){.m = m, .at = UINT64_MAX};
+	tc_remote_image_on_read(m->r, move_hook, &mv);
+	ck_assert_int_eq(img_walk(m), 0);
+	ck_assert(m->s.threads[0].vsame);
+	ck_assert_uint_eq(mv.calls, calls_same);
+	ck_assert_uint_eq(m->s.threads[0].n, 3);
+	/* the caller moved: read again (and it stands: nothing moves after the walk) */
+	moved_instr(m, mid, &mv);
+	move_hook(&(struct move){.m = m, .at = 0, .where = mv.where, .value = mv.value,
+				 .width = mv.width}, 0);
+	mv = (struct move){.m = m, .at = UINT64_MAX};
+	tc_remote_image_on_read(m->r, move_hook, &mv);
+	ck_assert_int_eq(img_walk(m), 0);
+	ck_assert(!m->s.threads[0].vsame);
+	ck_assert_uint_eq(mv.calls, calls_same + 1);
+	ck_assert(!m->s.threads[0].torn && !m->s.threads[0].truncated);
+	ck_assert_uint_eq(m->s.threads[0].n, 3);
+	tc_remote_image_on_read(m->r, NULL, NULL);
+	img_free(m);
+}
+END_TEST
+
+/* 3.11+: a torn chain with a generator's frame among its top frames keeps nothing (kept as
+ * walked, such stacks were often impossible). */
+START_TEST(test_second_read_gen)
+{
+	const struct ver *v = &vers[2 + _i]; /* 3.11 .. 3.15t */
+	struct img *m = img_new(v, SMALL);
+	tc_raddr main_co = img_code(m, &def_main), inner = img_code(m, &def_inner);
+	tc_raddr gen = img_code(m, &def_gen);
+	put32(m, gen + (tc_raddr)co_flags_off(v), 0x20 | 0x3); /* CO_GENERATOR */
+	tc_raddr bottom = img_frame(m, main_co, 0, 6);
+	tc_raddr g = img_iframe(m, gen, bottom, 2, 1, 0, true); /* owned by a generator */
+	tc_raddr top = img_frame(m, inner, g, 20);
+	img_thread(m, IDENT1, PID, top);
+	img_close_chains(m);
+	img_attach(m);
+	struct move mv = {.m = m, .at = UINT64_MAX};
+	ck_assert_int_eq(img_walk(m), 0);
+	tc_remote_image_on_read(m->r, move_hook, &mv);
+	m->s.npthreads = 0;
+	ck_assert_int_eq(img_walk(m), 0);
+	ck_assert(!m->s.threads[0].torn);
+	ck_assert_uint_eq(m->s.threads[0].n, 3);
+	const uint64_t last = mv.calls - 1;
+	mv = (struct move){.m = m, .at = last};
+	moved_instr(m, g, &mv); /* the generator moved on: the top may be a returned call's */
+	tc_remote_image_on_read(m->r, move_hook, &mv);
+	m->s.npthreads = 0;
+	ck_assert_int_eq(img_walk(m), 0);
+	const struct tc_thread_stack *ts = &m->s.threads[0];
+	const tc_raddr vfield = ts->vfield;
+	ck_assert(ts->torn && ts->left_out && ts->truncated);
+	ck_assert_uint_eq(ts->n, 0);
+	/* the top returned to the generator: the stack from the generator down, marked */
+	moved_instr(m, g, &mv); /* reads the moved value: two units on from where it was */
+	if (mv.width == 8)
+		put64(m, mv.where, mv.value - 4); /* back where it was */
+	mv = (struct move){.m = m, .at = last, .where = vfield, .value = g, .width = 8};
+	tc_remote_image_on_read(m->r, move_hook, &mv);
+	m->s.npthreads = 0;
+	ck_assert_int_eq(img_walk(m), 0);
+	ts = &m->s.threads[0];
+	ck_assert(!ts->torn && !ts->truncated && ts->top_unconfirmed);
+	ck_assert_uint_eq(ts->n, 2);
+	ck_assert_uint_eq(m->s.frames[ts->first].code, gen);
+	tc_remote_image_on_read(m->r, NULL, NULL);
 	img_free(m);
 }
 END_TEST
@@ -1841,6 +1946,8 @@ static Suite *unwind_suite(void)
 	tcase_add_loop_test(bugs, test_null_code_top, 0, 4);
 	tcase_add_loop_test(bugs, test_prev_near_top, 0, NVERS);
 	tcase_add_loop_test(bugs, test_second_read, 0, NVERS);
+	tcase_add_loop_test(bugs, test_second_read_skipped, 0, NVERS);
+	tcase_add_loop_test(bugs, test_second_read_gen, 0, NVERS - 2);
 	tcase_add_loop_test(bugs, test_unstarted_thread, 0, NVERS);
 	suite_add_tcase(s, bugs);
 	return s;
