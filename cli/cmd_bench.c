@@ -212,8 +212,10 @@ int tc_cmd_bench(int argc, char **argv)
 		printf("  samples        %llu (%llu failed, %llu retried)\n",
 		       (unsigned long long)st->samples, (unsigned long long)st->failed,
 		       (unsigned long long)rep.retries);
-		printf("  thread stacks  %llu recorded cut, %llu left out (torn on every try)\n",
-		       (unsigned long long)st->truncated, (unsigned long long)st->torn);
+		printf("  thread stacks  %llu recorded cut, %llu with an unconfirmed top, %llu "
+		       "unverified, %llu left out (torn on every try)\n",
+		       (unsigned long long)st->truncated, (unsigned long long)st->unconfirmed,
+		       (unsigned long long)st->unverified, (unsigned long long)st->torn);
 		printf("  cost           %.2f us/sample, %.0f samples/s, %.2f us CPU/sample\n",
 		       ratio(secs * 1e6, n), ratio(n, secs), ratio(cpu * 1e6, n));
 		printf("  reads          %.2f syscalls, %.2f ranges, %.0f bytes per sample\n",

@@ -334,8 +334,8 @@ static int record(struct run *r, double when)
 			tc_profile_stats(r->p)->unconfirmed++;
 		if (!observe)
 			continue;
-		/* the observer gets every thread's ids side by side, innermost first (a cut
-		 * stack's marker last) */
+		/* the observer gets every thread's ids side by side, innermost first (an
+		 * unconfirmed top's marker first, a cut stack's marker last) */
 		const size_t n = ts->n + (ts->truncated ? 1 : 0) + (ts->top_unconfirmed ? 1 : 0);
 		err = grow((void **)&r->ids, &r->cap_ids, used + n, sizeof *r->ids);
 		if (!err)
