@@ -494,8 +494,8 @@ static int walk_frameobjs(struct tc_target *t, struct tc_code_cache *cc, tc_radd
 		tc_raddr code = tc_get_u64(fb, (size_t)l->frameobj.f_code);
 		int32_t lasti = (int32_t)tc_get_u32(fb, (size_t)l->frameobj.f_lasti);
 		int32_t lineno = (int32_t)tc_get_u32(fb, (size_t)l->frameobj.f_lineno);
-		ts->vheap = true; /* frame objects live on the heap */
-		if (ts->nv < TC_VERIFY_FRAMES && push_vframe(s, ts, frame, back, code, (uint32_t)lasti))
+		const bool verified = ts->nv < TC_VERIFY_FRAMES;
+		if (verified && push_vframe(s, ts, frame, back, code, (uint32_t)lasti))
 			return -TC_ENOMEM;
 		const struct tc_code_info *ci;
 		err = tc_code_cache_get_checked(cc, t, code, &ci);
@@ -506,6 +506,9 @@ static int walk_frameobjs(struct tc_target *t, struct tc_code_cache *cc, tc_radd
 			break;
 		}
 		const uint32_t serial = ci->serial;
+		/* a generator's frame object is recycled with its generator (see vheap) */
+		if (verified && ci->flags >= 0 && (ci->flags & TC_CO_GENERATOR_MASK))
+			ts->vheap = true;
 		/* The bottom of a thread's chain (f_back NULL) is where the thread entered
 		 * Python; a generator's frame has f_back NULL whenever it is not running, so a
 		 * chain ending there was read while the generator yielded: cut, not whole. */
@@ -557,10 +560,6 @@ static int top_frame(struct tc_target *t, const uint8_t *tbuf, struct tc_thread_
 		return 0;
 	int err = rd(t, cframe + (tc_raddr)l->cframe.current_frame, frame, sizeof *frame);
 	if (!err) {
-		/* the pointer lives on the C stack, copied apart from the frames: a chain read
-		 * through it tears like a heap one (kept as walked, 3.11 stacks violated the
-		 * oracle 7e-4 of the time) */
-		ts->vheap = true;
 		ts->vfield = cframe + (tc_raddr)l->cframe.current_frame;
 		ts->vtop = *frame;
 		/* The eval loop points tstate->cframe at its own record before it stores the

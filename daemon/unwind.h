@@ -60,8 +60,8 @@ struct tc_thread_stack {
 				 was calling something not known */
 	bool vsame;           /* the walk read the chain the previous walk confirmed: no second
 				 read */
-	bool vheap;           /* a frame of the chain's top is not in the thread's data stack (a
-				 generator's, or any 3.9/3.10 frame object) */
+	bool vheap;           /* a generator's (or coroutine's) frame is among the chain's top
+				 frames: it lives in a recycled heap object */
 	bool torn;            /* the second read disagreed with the walk: callers retry; after
 				 the last try the stack is recorded as walked unless vheap */
 	bool left_out;        /* torn with vheap: no frames kept (n = 0, truncated) */
