@@ -250,10 +250,10 @@ int tc_unwind_verify(struct tc_target *t, struct tc_snapshot *s)
 				m = reaches(t, s, ts, cnt, top);
 			same = same && m < scan;
 		}
-		/* A data-stack chain is kept whole, frames above M included: only if M has
-		 * not moved since the walk (its callees were then live as the walk read
-		 * them); a heap chain is cut at M, whose own instruction then does not
-		 * matter. */
+		/* A chain without generator frames is kept whole, frames above M included:
+		 * only if M has not moved since the walk (its callees were then live as the
+		 * walk read them); one with them is cut at M, whose own instruction then
+		 * does not matter. */
 		const size_t first_cmp = m && !ts->vheap ? m : m + 1; /* instructions from here */
 		for (size_t j = m; same && j < cnt; j++) {
 			const struct tc_vframe *v = &s->vframes[ts->vfirst + j];
@@ -272,15 +272,14 @@ int tc_unwind_verify(struct tc_target *t, struct tc_snapshot *s)
 		if (same && m && s->vframes[ts->vfirst + m].above >= ts->n)
 			same = false;
 		if (!same) {
-			/* Torn: the caller retries. A chain whose top has a frame outside
-			 * the data stack (a generator's, a 3.9/3.10 frame object) keeps
-			 * nothing: kept as walked after every try, such stacks violated the
-			 * oracle in 1-14% of the samples of its generator target (frames that
-			 * read the same twice are not enough either: a call that returned
-			 * leaves its frame behind unchanged). A data-stack chain is copied in
-			 * one piece and tears rarely: kept as walked, 5e-5 on the call-graph
-			 * target, where leaving it out lost 20-40% of a busy thread's
-			 * samples. */
+			/* Torn: the caller retries, and after the last try keeps the stack
+			 * as walked, unless a generator's frame is among its top frames: kept
+			 * as walked, such stacks violated the oracle in 1-14% of the samples
+			 * of its generator target (frames that read the same twice are not
+			 * enough either: a call that returned leaves its frame behind
+			 * unchanged). Leaving every torn stack out instead lost 67-98% of a
+			 * busy thread's samples on an idle machine (3.9-3.12), where two reads
+			 * microseconds apart rarely agree. */
 			ts->torn = true;
 			s->torn++;
 			if (ts->vheap) {
@@ -291,10 +290,9 @@ int tc_unwind_verify(struct tc_target *t, struct tc_snapshot *s)
 		} else if (m && ts->vheap) {
 			/* The frames above M returned: the stack is the one from M down, M at
 			 * the instruction the walk read (a call it was making, with the same
-			 * callers), marked: what it was calling is not confirmed. (A data-stack
-			 * chain is kept whole: its frames were copied in one piece, and
-			 * marking them moved 12% of a busy thread's samples under the marker
-			 * for a few violations in 100,000.) */
+			 * callers), marked: what it was calling is not confirmed. (Other chains
+			 * are kept whole when M did not move: marking them moved 12% of a busy
+			 * thread's samples under the marker.) */
 			size_t above = s->vframes[ts->vfirst + m].above;
 			ts->first += above;
 			ts->n -= above;
