@@ -79,6 +79,8 @@ def test_bench_json_fields_consistent(interp, procs, tmp_path):
 TEXT = re.compile(
     r"^tachyon-c bench: pid (\d+), Python (\S+), ([\d.]+) s back to back\n"
     r"  samples +(\d+) \((\d+) failed, (\d+) retried\)\n"
+    r"  thread stacks +(?:\d+) recorded cut, (?:\d+) with an unconfirmed top, (?:\d+) "
+    r"unverified, (?:\d+) left out \(torn on every try\)\n"
     r"  cost +([\d.]+) us/sample, (\d+) samples/s, ([\d.]+) us CPU/sample\n"
     r"  reads +([\d.]+) syscalls, ([\d.]+) ranges, (\d+) bytes per sample\n"
     r"  frames +([\d.]+) per sample\n"
