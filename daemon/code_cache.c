@@ -93,17 +93,17 @@ static size_t slot_of(const struct tc_code_cache *c, tc_raddr addr)
 	return (size_t)(h >> 20) & (c->cap - 1);
 }
 
-/* Cold-path read: through the target's page cache when it has one. */
-static int cread(struct tc_target *t, tc_raddr addr, void *buf, size_t len)
+/* Cold-path read: through the walker's page cache when it has one. */
+static inline int cread(struct tc_walk_ctx *x, tc_raddr addr, void *buf, size_t len)
 {
-	return t->pc ? tc_page_cache_read(t->pc, addr, buf, len) : tc_remote_read(t->mem, addr, buf, len);
+	return tc_read(&x->rd, TC_READ_COLD, addr, buf, len);
 }
 
 /* Decode the str object at ADDR into a new UTF-8 string (*OUT, caller frees). */
-static int read_str(struct tc_target *t, tc_raddr addr, char **out)
+static int read_str(struct tc_walk_ctx *x, tc_raddr addr, char **out)
 {
-	const struct tc_layout *l = &t->layout;
-	uint8_t hdr[128];
+	const struct tc_layout *l = &x->t->layout;
+	uint8_t hdr[TC_WALK_STR_HDR_MAX];
 	uint8_t *data = NULL;
 	char *s = NULL;
 	uint32_t off;
@@ -115,10 +115,9 @@ static int read_str(struct tc_target *t, tc_raddr addr, char **out)
 	if (!addr)
 		return -TC_ECORRUPT;
 	/* The PyASCIIObject part holds length and state; a short ASCII name may end right
-	 * after it (at the end of a mapping), so read no more than that. */
-	if ((size_t)l->unicode.ascii_data > sizeof hdr)
-		return -TC_EINVAL;
-	err = cread(t, addr, hdr, (size_t)l->unicode.ascii_data);
+	 * after it (at the end of a mapping), so read no more than that (it fits HDR: the
+	 * walker checked the layout, tc_layout_walkable). */
+	err = cread(x, addr, hdr, (size_t)l->unicode.ascii_data);
 	if (err)
 		return err;
 	err = tc_unicode_header(l, hdr, (size_t)l->unicode.ascii_data, &off, &kind, &len);
@@ -131,7 +130,7 @@ static int read_str(struct tc_target *t, tc_raddr addr, char **out)
 		goto out;
 	}
 	if (len) {
-		err = cread(t, addr + off, data, len * kind);
+		err = cread(x, addr + off, data, len * kind);
 		if (err)
 			goto out;
 	}
@@ -150,9 +149,9 @@ out:
 }
 
 /* Copy of the bytes object at ADDR (*OUT, *LEN; caller frees). */
-static int read_bytes(struct tc_target *t, tc_raddr addr, uint8_t **out, size_t *len)
+static int read_bytes(struct tc_walk_ctx *x, tc_raddr addr, uint8_t **out, size_t *len)
 {
-	const struct tc_layout *l = &t->layout;
+	const struct tc_layout *l = &x->t->layout;
 	int64_t size;
 	int err;
 
@@ -160,7 +159,7 @@ static int read_bytes(struct tc_target *t, tc_raddr addr, uint8_t **out, size_t 
 	*len = 0;
 	if (!addr)
 		return -TC_ECORRUPT;
-	err = cread(t, addr + (tc_raddr)l->bytes.ob_size, &size, sizeof size);
+	err = cread(x, addr + (tc_raddr)l->bytes.ob_size, &size, sizeof size);
 	if (err)
 		return err;
 	if (size < 0 || (uint64_t)size > MAX_LINETABLE)
@@ -169,7 +168,7 @@ static int read_bytes(struct tc_target *t, tc_raddr addr, uint8_t **out, size_t 
 	if (!b)
 		return -TC_ENOMEM;
 	if (size > 0) {
-		err = cread(t, addr + (tc_raddr)l->bytes.ob_sval, b, (size_t)size);
+		err = cread(x, addr + (tc_raddr)l->bytes.ob_sval, b, (size_t)size);
 		if (err) {
 			free(b);
 			return err;
@@ -198,17 +197,15 @@ static uint64_t span_hash(const uint8_t *b, size_t len)
 #define NAME_SPAN_MAX 96
 
 /* CI->name_addr's span: its length in CI->name_len and its hash in CI->name_ident. */
-static int name_span(struct tc_target *t, struct tc_code_info *ci)
+static int name_span(struct tc_walk_ctx *x, struct tc_code_info *ci)
 {
-	const struct tc_layout *l = &t->layout;
+	const struct tc_layout *l = &x->t->layout;
 	uint8_t b[NAME_SPAN_MAX];
 	uint32_t off;
 	unsigned kind;
 	size_t len;
 	size_t hdr = (size_t)l->unicode.ascii_data, from = (size_t)l->unicode.length;
-	if (hdr > sizeof b || from >= hdr)
-		return -TC_EINVAL;
-	int err = cread(t, ci->name_addr, b, hdr);
+	int err = cread(x, ci->name_addr, b, hdr);
 	if (err)
 		return err;
 	if (tc_unicode_header(l, b, hdr, &off, &kind, &len) != 0)
@@ -219,7 +216,7 @@ static int name_span(struct tc_target *t, struct tc_code_info *ci)
 	if (end < hdr)
 		end = hdr;
 	if (end > hdr) {
-		err = cread(t, ci->name_addr + hdr, b + hdr, end - hdr);
+		err = cread(x, ci->name_addr + hdr, b + hdr, end - hdr);
 		if (err)
 			return err;
 	}
@@ -229,18 +226,16 @@ static int name_span(struct tc_target *t, struct tc_code_info *ci)
 }
 
 /* Read and validate the code object at ADDR into CI. */
-static int load(struct tc_target *t, tc_raddr addr, struct tc_code_info *ci)
+static int load(struct tc_walk_ctx *x, tc_raddr addr, struct tc_code_info *ci)
 {
-	const struct tc_layout *l = &t->layout;
-	uint8_t buf[1024];
+	const struct tc_layout *l = &x->t->layout;
+	uint8_t buf[TC_WALK_CODE_MAX];
 	int err;
 
-	if ((size_t)l->code.size > sizeof buf)
-		return -TC_EINVAL;
-	err = cread(t, addr, buf, (size_t)l->code.size);
+	err = cread(x, addr, buf, (size_t)l->code.size);
 	if (err)
 		return err;
-	if (t->code_type && tc_get_u64(buf, (size_t)l->object.ob_type) != t->code_type)
+	if (x->t->code_type && tc_get_u64(buf, (size_t)l->object.ob_type) != x->t->code_type)
 		return -TC_ECORRUPT;
 	ci->addr = addr;
 	ci->flags = l->code.flags >= 0 ? (int32_t)tc_get_u32(buf, (size_t)l->code.flags) : -1;
@@ -260,21 +255,21 @@ static int load(struct tc_target *t, tc_raddr addr, struct tc_code_info *ci)
 			return -TC_ECORRUPT;
 		ci->code_bytes = units * 2;
 	}
-	err = read_str(t, tc_get_u64(buf, (size_t)l->code.filename), &ci->filename);
+	err = read_str(x, tc_get_u64(buf, (size_t)l->code.filename), &ci->filename);
 	if (!err)
-		err = read_str(t, tc_get_u64(buf, (size_t)l->code.name), &ci->name);
+		err = read_str(x, tc_get_u64(buf, (size_t)l->code.name), &ci->name);
 	if (!err && l->code.qualname >= 0)
-		err = read_str(t, tc_get_u64(buf, (size_t)l->code.qualname), &ci->qualname);
+		err = read_str(x, tc_get_u64(buf, (size_t)l->code.qualname), &ci->qualname);
 	else if (!err) {
 		ci->qualname = strdup(ci->name);
 		if (!ci->qualname)
 			err = -TC_ENOMEM;
 	}
 	if (!err)
-		err = read_bytes(t, tc_get_u64(buf, (size_t)l->code.linetable), &ci->linetable,
+		err = read_bytes(x, tc_get_u64(buf, (size_t)l->code.linetable), &ci->linetable,
 				 &ci->linetable_len);
 	if (!err && l->code.ident_name)
-		err = name_span(t, ci);
+		err = name_span(x, ci);
 	if (err)
 		info_release(ci);
 	return err;
@@ -317,7 +312,7 @@ static void evict_half(struct tc_code_cache *c)
 	c->st.evictions += n - keep;
 }
 
-int tc_code_cache_get(struct tc_code_cache *c, struct tc_target *t, tc_raddr addr,
+int tc_code_cache_get(struct tc_code_cache *c, struct tc_walk_ctx *x, tc_raddr addr,
 		      const struct tc_code_info **out)
 {
 	if (!addr)
@@ -346,7 +341,7 @@ int tc_code_cache_get(struct tc_code_cache *c, struct tc_target *t, tc_raddr add
 		while (c->slots[i].addr)
 			i = (i + 1) & (c->cap - 1);
 	}
-	int err = load(t, addr, &c->slots[i]);
+	int err = load(x, addr, &c->slots[i]);
 	if (err) {
 		c->st.failures++;
 		return err;
@@ -371,48 +366,48 @@ void tc_code_cache_begin_walk(struct tc_code_cache *c)
 	c->walk++;
 }
 
-/* Reads of the identity check: this walk's batch when the target has one. */
-static int wread(struct tc_target *t, tc_raddr addr, void *buf, size_t len)
+/* Reads of the identity check: this walk's batch when the walker has one. */
+static inline int wread(struct tc_walk_ctx *x, tc_raddr addr, void *buf, size_t len)
 {
-	return t->pf ? tc_prefetch_read(t->pf, addr, buf, len) : tc_remote_read(t->mem, addr, buf, len);
+	return tc_read(&x->rd, TC_READ_HOT, addr, buf, len);
 }
 
 /* Is the object at CI->addr still the one CI was decoded from? 1 yes, 0 no, or a read
  * error (negative). */
-static int same_object(struct tc_target *t, const struct tc_code_info *ci)
+static int same_object(struct tc_walk_ctx *x, const struct tc_code_info *ci)
 {
-	const struct tc_layout *l = &t->layout;
-	uint8_t b[NAME_SPAN_MAX > 128 ? NAME_SPAN_MAX : 128];
+	const struct tc_layout *l = &x->t->layout;
+	uint8_t b[NAME_SPAN_MAX > TC_WALK_IDENT_MAX ? NAME_SPAN_MAX : TC_WALK_IDENT_MAX];
 	size_t n = (size_t)l->code.ident_len;
-	int err = wread(t, ci->addr + (tc_raddr)l->code.ident_off, b, n);
+	int err = wread(x, ci->addr + (tc_raddr)l->code.ident_off, b, n);
 	if (err)
 		return err;
 	if (span_hash(b, n) != ci->ident)
 		return 0;
 	if (!l->code.ident_name)
 		return 1;
-	err = wread(t, ci->name_addr + (tc_raddr)l->unicode.length, b, ci->name_len);
+	err = wread(x, ci->name_addr + (tc_raddr)l->unicode.length, b, ci->name_len);
 	if (err)
 		return err;
 	return span_hash(b, ci->name_len) == ci->name_ident;
 }
 
-int tc_code_cache_get_checked(struct tc_code_cache *c, struct tc_target *t, tc_raddr addr,
+int tc_code_cache_get_checked(struct tc_code_cache *c, struct tc_walk_ctx *x, tc_raddr addr,
 			      const struct tc_code_info **out)
 {
 	const uint64_t misses = c->st.misses;
-	int err = tc_code_cache_get(c, t, addr, out);
+	int err = tc_code_cache_get(c, x, addr, out);
 	if (err)
 		return err;
 	struct tc_code_info *ci = (struct tc_code_info *)*out;
-	if (t->layout.code.ident_len <= 0)
+	if (x->t->layout.code.ident_len <= 0)
 		return 0;
 	if (c->st.misses != misses) {
 		/* Decoded just now, from reads made after the walk's batch: the frame that
 		 * names this object was read earlier. If the object at ADDR changed in between,
 		 * the frame belongs to the one before: this walk is torn (the entry stays, right
 		 * for the object there now). */
-		int same = same_object(t, ci);
+		int same = same_object(x, ci);
 		if (same < 0)
 			return same;
 		return same ? 0 : -TC_ECORRUPT;
@@ -420,7 +415,7 @@ int tc_code_cache_get_checked(struct tc_code_cache *c, struct tc_target *t, tc_r
 	if (ci->checked == c->walk) /* compared in this walk already */
 		return 0;
 	c->st.checks++;
-	int same = same_object(t, ci);
+	int same = same_object(x, ci);
 	if (same < 0)
 		return same;
 	ci->checked = c->walk;
@@ -430,7 +425,7 @@ int tc_code_cache_get_checked(struct tc_code_cache *c, struct tc_target *t, tc_r
 	c->st.replaced++;
 	uint64_t used = ci->last_used;
 	info_release(ci);
-	err = load(t, addr, ci);
+	err = load(x, addr, ci);
 	if (err) {
 		/* the slot cannot stay half-empty in its probe run: start over (rare: the
 		 * object changed again while it was decoded) */
@@ -447,7 +442,7 @@ int tc_code_cache_get_checked(struct tc_code_cache *c, struct tc_target *t, tc_r
 	*out = ci;
 	/* decoded from reads made after the batch: if the object changed again since, the
 	 * frame belongs to an earlier one (torn; the entry stays, right for the object now) */
-	same = same_object(t, ci);
+	same = same_object(x, ci);
 	if (same < 0)
 		return same;
 	return same ? 0 : -TC_ECORRUPT;

@@ -68,14 +68,14 @@ static size_t verify_len(const struct tc_snapshot *s, const struct tc_thread_sta
 
 /* The index (< CNT) of the first of TS's walked frames that the chain from FRAME reaches
  * within VERIFY_CHASE links (read now), or CNT. */
-static size_t reaches(struct tc_target *t, const struct tc_snapshot *s,
+static size_t reaches(struct tc_walk_ctx *x, const struct tc_snapshot *s,
 		      const struct tc_thread_stack *ts, size_t cnt, tc_raddr frame)
 {
-	const struct tc_layout *l = &t->layout;
+	const struct tc_layout *l = &x->t->layout;
 	const int32_t off = l->frame_model == TC_FRAMES_OBJECT ? l->frameobj.f_back :
 								 l->iframe.previous;
 	for (int i = 0; i < VERIFY_CHASE && frame && !(frame & 7); i++) {
-		if (tc_remote_read(t->mem, frame + (tc_raddr)off, &frame, sizeof frame))
+		if (tc_remote_read(x->rd.mem, frame + (tc_raddr)off, &frame, sizeof frame))
 			return cnt;
 		for (size_t k = 0; k < cnt; k++)
 			if (s->vframes[ts->vfirst + k].addr == frame)
@@ -156,9 +156,9 @@ static int keep_confirmed(struct tc_snapshot *s)
 	return 0;
 }
 
-int tc_unwind_verify(struct tc_target *t, struct tc_snapshot *s)
+int tc_unwind_verify(struct tc_walk_ctx *x, struct tc_snapshot *s)
 {
-	const struct tc_layout *l = &t->layout;
+	const struct tc_layout *l = &x->t->layout;
 	const bool objs = l->frame_model == TC_FRAMES_OBJECT;
 	const size_t fsz = (size_t)(objs ? l->frameobj.size : l->iframe.size);
 	size_t bytes = 0, niov = 0;
@@ -211,7 +211,7 @@ int tc_unwind_verify(struct tc_target *t, struct tc_snapshot *s)
 		}
 		off += len;
 	}
-	int err = tc_remote_readv(t->mem, s->viov, n);
+	int err = tc_remote_readv(x->rd.mem, s->viov, n);
 	if (err == -TC_ESRCH || err == -TC_EPERM || err == -TC_ENOMEM)
 		return err;
 	off = 0;
@@ -247,7 +247,7 @@ int tc_unwind_verify(struct tc_target *t, struct tc_snapshot *s)
 			 * read if its links lead there (that one is live: the frames the
 			 * walk saw above it returned) */
 			if (same && m == scan && !strict)
-				m = reaches(t, s, ts, cnt, top);
+				m = reaches(x, s, ts, cnt, top);
 			same = same && m < scan;
 		}
 		/* A chain without generator frames is kept whole, frames above M included:
