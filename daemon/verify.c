@@ -273,13 +273,10 @@ int tc_unwind_verify(struct tc_walk_ctx *x, struct tc_snapshot *s)
 			same = false;
 		if (!same) {
 			/* Torn: the caller retries, and after the last try keeps the stack
-			 * as walked, unless a generator's frame is among its top frames: kept
-			 * as walked, such stacks violated the oracle in 1-14% of the samples
-			 * of its generator target (frames that read the same twice are not
-			 * enough either: a call that returned leaves its frame behind
-			 * unchanged). Leaving every torn stack out instead lost 67-98% of a
-			 * busy thread's samples on an idle machine (3.9-3.12), where two reads
-			 * microseconds apart rarely agree. */
+			 * as walked, unless a generator's frame is among its top frames (a
+			 * recycled heap object: frames that read the same twice may still be
+			 * a returned call's). Why, in figures: docs/PERFORMANCE.md, "Design
+			 * measurements". */
 			ts->torn = true;
 			s->torn++;
 			if (ts->vheap) {
@@ -291,8 +288,8 @@ int tc_unwind_verify(struct tc_walk_ctx *x, struct tc_snapshot *s)
 			/* The frames above M returned: the stack is the one from M down, M at
 			 * the instruction the walk read (a call it was making, with the same
 			 * callers), marked: what it was calling is not confirmed. (Other chains
-			 * are kept whole when M did not move: marking them moved 12% of a busy
-			 * thread's samples under the marker.) */
+			 * are kept whole when M did not move: docs/PERFORMANCE.md, "Design
+			 * measurements".) */
 			size_t above = s->vframes[ts->vfirst + m].above;
 			ts->first += above;
 			ts->n -= above;

@@ -29,9 +29,8 @@
 #include "reader/remote.h"
 
 /* Walks per sample by default: a stack read across a change is walked again at once, then
- * kept as walked (or left out, see tc_thread_stack.torn). Measured on an idle machine, where
- * a busy thread moves between any two reads (3.15 mixed workload: 1.4 retries per sample),
- * two tries instead of four left 2.5x as many impossible stacks on 3.9. */
+ * kept as walked (or left out, see tc_thread_stack.torn). The figures behind four:
+ * docs/PERFORMANCE.md, "Design measurements". */
 #define TC_WALKER_TRIES 4
 
 struct tc_walker_opts {
