@@ -71,3 +71,16 @@ int tc_sink_collapsed(const struct tc_profile *p, FILE *out)
 		err = -TC_EIO;
 	return err;
 }
+
+static int tc_collapsed_finish(struct tc_sink *s, const struct tc_profile *p)
+{
+	return tc_sink_collapsed(p, s->out);
+}
+
+const struct tc_sink_format tc_format_collapsed = {
+	.name = "collapsed",
+	.aliases = (const char *const[]){ "folded", NULL }, /* flamegraph.pl's name for it */
+	.exts = (const char *const[]){ "txt", "folded", "collapsed", NULL },
+	.help = "one line per stack and thread with its count (flamegraph.pl, speedscope)",
+	.finish = tc_collapsed_finish,
+};

@@ -1,24 +1,14 @@
 /* SPDX-License-Identifier: MIT */
-/* Writers that turn a profile into a file format. Each returns 0, or -TC_EIO when writing to
- * OUT failed. None of them closes OUT. */
+/* Writers that turn a profile into a file format, each behind its descriptor (tc_format_NAME,
+ * daemon/sinks/sink.h); callers choose and drive formats through sink.h. Each returns 0, or
+ * -TC_EIO when writing to OUT failed. None of them closes OUT. */
 #ifndef TC_SINKS_H
 #define TC_SINKS_H
 
 #include <stdio.h>
 
 #include "daemon/profile.h"
-
-enum tc_format {
-	TC_FMT_NONE = 0,
-	TC_FMT_SUMMARY,    /* readable top-functions table (no -o) */
-	TC_FMT_COLLAPSED,  /* .txt .folded .collapsed */
-	TC_FMT_SPEEDSCOPE  /* .json */
-};
-
-/* Format named NAME ("collapsed", "speedscope", "summary"), or TC_FMT_NONE. */
-enum tc_format tc_format_from_name(const char *name);
-/* Format implied by a file name's extension, or TC_FMT_NONE when it implies none. */
-enum tc_format tc_format_from_path(const char *path);
+#include "daemon/sinks/sink.h"
 
 /* Collapsed stacks: "tid:NATIVE_ID;FILE:QUALNAME:LINE;... COUNT\n", root first. Escaping
  * of ';', '%', control characters (and ':' in QUALNAME) is described in collapsed.c. */

@@ -130,3 +130,15 @@ int tc_sink_speedscope(const struct tc_profile *p, FILE *out)
 		err = -TC_EIO;
 	return err;
 }
+
+static int tc_speedscope_finish(struct tc_sink *s, const struct tc_profile *p)
+{
+	return tc_sink_speedscope(p, s->out);
+}
+
+const struct tc_sink_format tc_format_speedscope = {
+	.name = "speedscope",
+	.exts = (const char *const[]){ "json", NULL },
+	.help = "speedscope JSON, one profile per thread (open in speedscope.app)",
+	.finish = tc_speedscope_finish,
+};

@@ -305,3 +305,15 @@ out:
 	free(s.order);
 	return err;
 }
+
+static int tc_summary_finish(struct tc_sink *s, const struct tc_profile *p)
+{
+	return tc_sink_summary(p, s->out, s->opts.limit);
+}
+
+/* No extension: it is what is printed when there is no -o. */
+const struct tc_sink_format tc_format_summary = {
+	.name = "summary",
+	.help = "readable table of the top functions by own and total samples",
+	.finish = tc_summary_finish,
+};
