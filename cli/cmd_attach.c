@@ -23,41 +23,64 @@
 #include "cli/outfile.h"
 #include "daemon/alloc.h"
 #include "daemon/sampler.h"
-#include "daemon/sinks/sinks.h"
+#include "daemon/sinks/sink.h"
 #include "reader/proc.h"
 
-static int write_profile(struct tc_profile *p, enum tc_format fmt, FILE *f)
-{
-	switch (fmt) {
-	case TC_FMT_COLLAPSED:
-		return tc_sink_collapsed(p, f);
-	case TC_FMT_SPEEDSCOPE:
-		return tc_sink_speedscope(p, f);
-	default:
-		return tc_sink_summary(p, f, 0);
-	}
-}
+/* The profile's output: the file (cli/outfile.h) and the sink writing it (daemon/sinks/sink.h).
+ * A format that takes samples gets both before sampling starts; the others only once it has
+ * ended, so a recording is never cut short by its output. */
+struct output {
+	struct tc_outfile f;
+	struct tc_sink *sink;
+};
 
-/* Write P to PATH (NULL: stdout) through cli/outfile.h. Returns 0 or an exit code (message
- * printed). */
-static int emit(struct tc_profile *p, const char *path, enum tc_format fmt)
+/* Open PATH (NULL: stdout) and a sink of FMT on it. Returns 0 or an exit code (message
+ * printed; nothing left behind). */
+static int output_open(struct output *o, const char *path, enum tc_format fmt)
 {
-	struct tc_outfile o;
-	int rc = tc_outfile_open(path ? path : "-", TC_OUT_ATOMIC, &o);
+	int rc = tc_outfile_open(path ? path : "-", TC_OUT_ATOMIC, &o->f);
 
 	if (rc)
 		return rc;
+	int err = tc_sink_open(tc_sink_format_get(fmt), o->f.f, NULL, &o->sink);
+	if (err) {
+		tc_outfile_abort(&o->f);
+		return tc_cli_fail(err, 0, "writing the profile");
+	}
+	return 0;
+}
+
+/* Give up on O: the destination keeps what it had. Safe on a zeroed or closed O. */
+static void output_abort(struct output *o)
+{
+	tc_sink_free(o->sink);
+	o->sink = NULL;
+	tc_outfile_abort(&o->f);
+}
+
+/* Write P (opening the output first unless it is open) and close it. Returns 0 or an exit
+ * code (message printed). */
+static int emit(struct output *o, struct tc_profile *p, const char *path, enum tc_format fmt)
+{
+	if (!o->sink) {
+		int rc = output_open(o, path, fmt);
+
+		if (rc)
+			return rc;
+	}
 	errno = 0;
-	int err = write_profile(p, fmt, o.f);
+	int err = tc_sink_finish(o->sink, p);
 	if (err == -TC_EIO)
-		o.err = errno;
+		o->f.err = errno;
 	if (err == -TC_ENOMEM) {
 		/* nothing written: the destination keeps what it had */
-		tc_outfile_abort(&o);
+		output_abort(o);
 		return tc_cli_fail(-TC_ENOMEM, 0, "writing the profile");
 	}
+	tc_sink_free(o->sink);
+	o->sink = NULL;
 	/* a write error left the stream's error flag set: closing reports it */
-	return tc_outfile_close(&o);
+	return tc_outfile_close(&o->f);
 }
 
 /* --alloc-log FILE: the allocator summary (daemon/alloc.h) as one JSON line per second,
@@ -253,8 +276,12 @@ int tc_cmd_attach(int argc, char **argv)
 			break;
 		case 'f':
 			fmt = tc_format_from_name(optarg);
-			if (fmt == TC_FMT_NONE)
-				return tc_usage_error("attach", "unknown format '%s' (collapsed, speedscope, summary)", optarg);
+			if (fmt == TC_FMT_NONE) {
+				char names[256];
+
+				tc_sink_names(names, sizeof names);
+				return tc_usage_error("attach", "unknown format '%s' (%s)", optarg, names);
+			}
 			break;
 		case 'T':
 			if (strcmp(optarg, "main") == 0)
@@ -298,6 +325,7 @@ int tc_cmd_attach(int argc, char **argv)
 	struct tc_target *t = NULL;
 	struct tc_profile *p = NULL;
 	struct alloc_log alog = {0};
+	struct output output = {0};
 	int rc = tc_cli_attach(pid, &t);
 	if (rc)
 		return rc;
@@ -319,6 +347,12 @@ int tc_cmd_attach(int argc, char **argv)
 		rc = tc_cli_fail(-TC_ENOMEM, pid, "sampling");
 		goto out;
 	}
+	if (tc_sink_format_get(fmt)->sample) {
+		rc = output_open(&output, out, fmt);
+		if (rc)
+			goto out;
+		tc_sink_observe(output.sink, &so);
+	}
 	int err = tc_sampler_run(t, &so, p);
 	if (alloc_path) {
 		int arc = alloc_log_stop(&alog, alloc_path);
@@ -329,7 +363,7 @@ int tc_cmd_attach(int argc, char **argv)
 	if (err)
 		rc = tc_cli_fail(err, pid, "sampling");
 	/* whatever happened, what was collected is written */
-	int wrc = emit(p, out, fmt);
+	int wrc = emit(&output, p, out, fmt);
 	if (wrc)
 		rc = wrc;
 	if (st->target_exited)
@@ -347,6 +381,7 @@ int tc_cmd_attach(int argc, char **argv)
 out:
 	if (alloc_path)
 		alloc_log_stop(&alog, alloc_path); /* no-op when already stopped */
+	output_abort(&output); /* no-op when written */
 	tc_profile_free(p);
 	tc_target_free(t);
 	return rc;
