@@ -81,6 +81,6 @@ const struct tc_sink_format tc_format_collapsed = {
 	.name = "collapsed",
 	.aliases = (const char *const[]){ "folded", NULL }, /* flamegraph.pl's name for it */
 	.exts = (const char *const[]){ "txt", "folded", "collapsed", NULL },
-	.help = "one line per stack and thread with its count (flamegraph.pl, speedscope)",
+	.help = "folded stacks with their counts, for flamegraph.pl",
 	.finish = tc_collapsed_finish,
 };

@@ -139,6 +139,6 @@ static int tc_speedscope_finish(struct tc_sink *s, const struct tc_profile *p)
 const struct tc_sink_format tc_format_speedscope = {
 	.name = "speedscope",
 	.exts = (const char *const[]){ "json", NULL },
-	.help = "speedscope JSON, one profile per thread (open in speedscope.app)",
+	.help = "JSON for speedscope.app, one profile per thread",
 	.finish = tc_speedscope_finish,
 };

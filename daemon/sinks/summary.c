@@ -314,6 +314,6 @@ static int tc_summary_finish(struct tc_sink *s, const struct tc_profile *p)
 /* No extension: it is what is printed when there is no -o. */
 const struct tc_sink_format tc_format_summary = {
 	.name = "summary",
-	.help = "readable table of the top functions by own and total samples",
+	.help = "top functions by own and total samples (the default without -o)",
 	.finish = tc_summary_finish,
 };
