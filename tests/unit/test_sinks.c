@@ -729,6 +729,327 @@ START_TEST(test_write_errors)
 }
 END_TEST
 
+/* ---- the sink interface (daemon/sinks/sink.h) ---- */
+
+/* SRC upper-cased into DST (SIZE bytes, SRC shorter). */
+static void upcase(char *dst, const char *src, size_t size)
+{
+	size_t i = 0;
+
+	for (; src[i] && i + 1 < size; i++)
+		dst[i] = (char)(src[i] >= 'a' && src[i] <= 'z' ? src[i] - 'a' + 'A' : src[i]);
+	dst[i] = '\0';
+}
+
+/* Every format in the registry: its name (any case), aliases and extensions resolve to it,
+ * so none is claimed twice; the names list and the help text show each. */
+START_TEST(test_sink_registry)
+{
+	const struct tc_sink_format *d;
+	enum tc_format f;
+	char path[64], upper[64], list[256], *help;
+	size_t nhelp = 0, nformats = 0;
+	FILE *mf;
+
+	ck_assert_ptr_null(tc_sink_format_get(TC_FMT_NONE));
+	ck_assert_str_eq(tc_sink_format_get(TC_FMT_COLLAPSED)->name, "collapsed");
+	ck_assert_str_eq(tc_sink_format_get(TC_FMT_SPEEDSCOPE)->name, "speedscope");
+	ck_assert_str_eq(tc_sink_format_get(TC_FMT_SUMMARY)->name, "summary");
+
+	mf = open_memstream(&help, &nhelp);
+	ck_assert_ptr_nonnull(mf);
+	ck_assert_int_eq(tc_sink_help(mf), 0);
+	ck_assert_int_eq(fclose(mf), 0);
+	ck_assert_uint_eq(tc_sink_names(list, sizeof(list)), strlen(list));
+
+	for (f = TC_FMT_NONE + 1; (d = tc_sink_format_get(f)); f++) {
+		nformats++;
+		ck_assert_ptr_nonnull(d->finish);
+		ck_assert(d->help && d->help[0] && !strchr(d->help, '\n'));
+		ck_assert_int_eq(tc_format_from_name(d->name), f);
+		upcase(upper, d->name, sizeof(upper));
+		ck_assert_int_eq(tc_format_from_name(upper), f);
+		for (const char *const *a = d->aliases; a && *a; a++)
+			ck_assert_int_eq(tc_format_from_name(*a), f);
+		for (const char *const *e = d->exts; e && *e; e++) {
+			snprintf(path, sizeof(path), "/tmp/d.x/out.%s", *e);
+			ck_assert_int_eq(tc_format_from_path(path), f);
+			upcase(upper, path, sizeof(upper));
+			ck_assert_int_eq(tc_format_from_path(upper), f);
+			/* an extension is not a name, unless it is also one */
+			snprintf(path, sizeof(path), ".%s", *e);
+			ck_assert_int_eq(tc_format_from_path(path), TC_FMT_NONE);
+		}
+		ck_assert_ptr_nonnull(strstr(list, d->name));
+		snprintf(path, sizeof(path), "  %s ", d->name);
+		ck_assert_msg(strstr(help, path) && strstr(help, d->help), "help lacks %s", d->name);
+	}
+	ck_assert_uint_eq(nformats, 3);
+	ck_assert_ptr_null(tc_sink_format_get(f));
+	ck_assert_int_eq(count_of(help, "\n"), (int)nformats);
+	ck_assert_ptr_nonnull(strstr(help, "also folded; -o .txt .folded .collapsed)\n"));
+	ck_assert_ptr_nonnull(strstr(help, "(-o .json)\n"));
+
+	/* the list in attach's "unknown format" message, and its truncation */
+	ck_assert_str_eq(list, "collapsed, speedscope, summary");
+	ck_assert_uint_eq(tc_sink_names(list, 5), strlen("collapsed, speedscope, summary"));
+	ck_assert_str_eq(list, "coll");
+	ck_assert_uint_eq(tc_sink_names(NULL, 0), strlen("collapsed, speedscope, summary"));
+
+	ck_assert_int_eq(tc_format_from_name("flamegraph"), TC_FMT_NONE);
+	ck_assert_int_eq(tc_format_from_name("txt"), TC_FMT_NONE);
+	ck_assert_int_eq(tc_format_from_path("out.summary"), TC_FMT_NONE);
+	ck_assert_int_eq(tc_format_from_path("out.speedscope"), TC_FMT_NONE);
+	free(help);
+}
+END_TEST
+
+/* A format that counts what the interface does to it. */
+struct fake_state {
+	int samples, finishes, bad_at;
+	double last_time;
+	size_t threads;
+};
+static int fake_frees, chained_calls;
+
+static int fake_open(struct tc_sink *s, FILE *out, const struct tc_sink_opts *o)
+{
+	struct fake_state *st = calloc(1, sizeof(*st));
+
+	ck_assert_ptr_eq(out, s->out);
+	if (!st)
+		return -TC_ENOMEM;
+	st->bad_at = (int)o->limit; /* the test's way of asking sample() to fail */
+	s->priv = st;
+	return 0;
+}
+
+static int fake_sample(struct tc_sink *s, const struct tc_sample *smp)
+{
+	struct fake_state *st = s->priv;
+
+	st->samples++;
+	st->last_time = smp->time;
+	st->threads += smp->nthreads;
+	if (fprintf(s->out, "t=%.1f n=%zu\n", smp->time, smp->nthreads) < 0)
+		return -TC_EIO;
+	return st->samples == st->bad_at ? -TC_EIO : 0;
+}
+
+static int fake_finish(struct tc_sink *s, const struct tc_profile *p)
+{
+	struct fake_state *st = s->priv;
+
+	st->finishes++;
+	fprintf(s->out, "samples=%d threads=%zu profile_threads=%zu\n", st->samples, st->threads,
+		tc_profile_nthreads(p));
+	return fflush(s->out) || ferror(s->out) ? -TC_EIO : 0;
+}
+
+static void fake_free(struct tc_sink *s)
+{
+	free(s->priv);
+	fake_frees++;
+}
+
+static const struct tc_sink_format fake_format = {
+	.name = "fake",
+	.help = "counts calls (test only)",
+	.open = fake_open,
+	.sample = fake_sample,
+	.finish = fake_finish,
+	.free = fake_free,
+};
+
+static void chained_observer(void *ctx, const struct tc_sample *smp)
+{
+	ck_assert_ptr_eq(ctx, &chained_calls);
+	ck_assert(smp->time > 0);
+	chained_calls++;
+}
+
+/* Feed N instants through the sampler options, as tc_sampler_run would. */
+static void run_instants(const struct tc_sampler_opts *so, int n)
+{
+	int32_t frames[] = { 0 };
+	struct tc_sample_thread th[2] = {
+		{ .native_id = 11, .thread_id = 0x1000, .main = true, .holds_gil = 1, .on_cpu = -1,
+		  .frames = frames, .n = 1 },
+		{ .native_id = 12, .thread_id = 0x2000, .holds_gil = 0, .on_cpu = -1 },
+	};
+
+	for (int i = 0; i < n; i++) {
+		struct tc_sample smp = { .time = 100.0 + i, .threads = th, .nthreads = 1 + i % 2,
+					 .nthreads_total = 2 };
+
+		so->on_sample(so->ctx, &smp);
+	}
+}
+
+/* open, a sample per instant (chained with the observer already there), one finish, free. */
+START_TEST(test_sink_lifecycle)
+{
+	struct tc_profile_meta meta = { .pid = 1, .python_version = "3.12.1", .command = "x",
+					.rate_hz = 100, .mode = "wall" };
+	struct tc_profile *p = tc_profile_new(&meta);
+	struct tc_sampler_opts so = { .rate_hz = 100, .on_sample = chained_observer,
+				      .ctx = &chained_calls };
+	struct tc_sink_opts opts = { 0 };
+	struct tc_sink *s;
+	struct fake_state *st;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	ck_assert_ptr_nonnull(p);
+	ck_assert_ptr_nonnull(f);
+	fake_frees = chained_calls = 0;
+	ck_assert_int_eq(tc_sink_open(&fake_format, f, &opts, &s), 0);
+	st = s->priv;
+	ck_assert_int_eq(st->samples, 0);
+	tc_sink_observe(s, &so);
+	ck_assert_ptr_eq(so.ctx, s);
+	run_instants(&so, 3);
+	ck_assert_int_eq(st->samples, 3);
+	ck_assert_int_eq(chained_calls, 3);
+	ck_assert(st->last_time == 102.0);
+	ck_assert_uint_eq(st->threads, 1 + 2 + 1);
+	ck_assert_int_eq(st->finishes, 0);
+	ck_assert_int_eq(tc_sink_finish(s, p), 0);
+	ck_assert_int_eq(st->finishes, 1);
+	/* once only; a late instant is not handed on */
+	ck_assert_int_eq(tc_sink_finish(s, p), -TC_EINVAL);
+	run_instants(&so, 1);
+	ck_assert_int_eq(st->finishes, 1);
+	ck_assert_int_eq(st->samples, 3);
+	ck_assert_int_eq(chained_calls, 4);
+	tc_sink_free(s);
+	ck_assert_int_eq(fake_frees, 1);
+	ck_assert_int_eq(fclose(f), 0);
+	ck_assert_str_eq(buf, "t=100.0 n=1\nt=101.0 n=2\nt=102.0 n=1\n"
+			      "samples=3 threads=4 profile_threads=0\n");
+	free(buf);
+
+	/* a sample error stops the samples and is what finish returns, without writing */
+	so = (struct tc_sampler_opts){ .rate_hz = 100 };
+	opts.limit = 2;
+	ck_assert_int_eq(tc_sink_open(&fake_format, stdout, &opts, &s), 0);
+	st = s->priv;
+	tc_sink_observe(s, &so);
+	ck_assert_ptr_nonnull(so.on_sample);
+	s->out = fopen("/dev/null", "w");
+	ck_assert_ptr_nonnull(s->out);
+	run_instants(&so, 4);
+	ck_assert_int_eq(st->samples, 2);
+	ck_assert_int_eq(tc_sink_sample(s, NULL), -TC_EIO);
+	ck_assert_int_eq(tc_sink_finish(s, p), -TC_EIO);
+	ck_assert_int_eq(st->finishes, 0);
+	fclose(s->out);
+	tc_sink_free(s);
+	ck_assert_int_eq(fake_frees, 2);
+
+	ck_assert_int_eq(tc_sink_open(NULL, stdout, NULL, &s), -TC_EINVAL);
+	ck_assert_ptr_null(s);
+	tc_sink_free(NULL);
+	tc_profile_free(p);
+}
+END_TEST
+
+/* A format without `sample` leaves the sampler's observer alone: no per-instant cost. */
+START_TEST(test_sink_observe_needs_sample)
+{
+	struct tc_sampler_opts so = { .on_sample = chained_observer, .ctx = &chained_calls };
+	struct tc_sampler_opts none = { 0 };
+	struct tc_sink *s;
+	enum tc_format f;
+
+	for (f = TC_FMT_NONE + 1; tc_sink_format_get(f); f++) {
+		ck_assert_int_eq(tc_sink_open(tc_sink_format_get(f), stdout, NULL, &s), 0);
+		tc_sink_observe(s, &so);
+		tc_sink_observe(s, &none);
+		ck_assert(so.on_sample == chained_observer && so.ctx == &chained_calls);
+		ck_assert(none.on_sample == NULL && none.ctx == NULL);
+		ck_assert_int_eq(tc_sink_sample(s, NULL), 0);
+		tc_sink_free(s);
+	}
+}
+END_TEST
+
+/* Run FMT through the interface over P into a malloc'ed string (caller frees). */
+static char *render_sink(const struct tc_profile *p, enum tc_format fmt,
+			 const struct tc_sink_opts *o, size_t *lenp)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	struct tc_sink *s;
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(tc_sink_open(tc_sink_format_get(fmt), f, o, &s), 0);
+	ck_assert_int_eq(tc_sink_finish(s, p), 0);
+	tc_sink_free(s);
+	ck_assert_int_eq(fclose(f), 0);
+	*lenp = len;
+	return buf;
+}
+
+/* Byte for byte what the writers produce when called directly, rich and empty profiles. */
+START_TEST(test_sink_same_bytes)
+{
+	struct tc_profile_meta meta = { .pid = 9, .python_version = "3.9.18", .command = "",
+					.rate_hz = 10, .mode = "cpu" };
+	struct tc_profile *profiles[] = { rich_profile(), tc_profile_new(&meta) };
+	static const struct {
+		enum tc_format fmt;
+		size_t limit;
+		int (*direct)(const struct tc_profile *, FILE *);
+	} cases[] = {
+		{ TC_FMT_COLLAPSED, 0, tc_sink_collapsed },
+		{ TC_FMT_SPEEDSCOPE, 0, tc_sink_speedscope },
+		{ TC_FMT_SUMMARY, 0, summary30 },
+		{ TC_FMT_SUMMARY, 1, summary1 },
+	};
+
+	for (size_t k = 0; k < TC_ARRAY_LEN(profiles); k++) {
+		ck_assert_ptr_nonnull(profiles[k]);
+		for (size_t i = 0; i < TC_ARRAY_LEN(cases); i++) {
+			struct tc_sink_opts o = { .limit = cases[i].limit };
+			size_t len;
+			char *via = render_sink(profiles[k], cases[i].fmt, &o, &len);
+			char *direct = render(profiles[k], cases[i].direct);
+
+			ck_assert(k || len > 0); /* the empty profile has no collapsed lines */
+			ck_assert_uint_eq(len, strlen(direct));
+			ck_assert_msg(!memcmp(via, direct, len), "format %d (limit %zu) differs",
+				      (int)cases[i].fmt, cases[i].limit);
+			free(via);
+			free(direct);
+		}
+		tc_profile_free(profiles[k]);
+	}
+}
+END_TEST
+
+/* Write errors come back through finish, as from the writers. */
+START_TEST(test_sink_write_errors)
+{
+	struct tc_profile *p = rich_profile();
+	FILE *f = fopen("/dev/full", "w");
+	struct tc_sink *s;
+
+	if (!f)
+		TC_SKIP("no /dev/full here: nothing to test against");
+	for (enum tc_format fmt = TC_FMT_NONE + 1; tc_sink_format_get(fmt); fmt++) {
+		ck_assert_int_eq(tc_sink_open(tc_sink_format_get(fmt), f, NULL, &s), 0);
+		ck_assert_int_eq(tc_sink_finish(s, p), -TC_EIO);
+		tc_sink_free(s);
+		clearerr(f);
+	}
+	fclose(f);
+	tc_profile_free(p);
+}
+END_TEST
+
 static Suite *sinks_suite(void)
 {
 	Suite *s = suite_create("sinks");
@@ -746,6 +1067,11 @@ static Suite *sinks_suite(void)
 	tcase_add_test(tc, test_escape_json);
 	tcase_add_test(tc, test_escape_html);
 	tcase_add_test(tc, test_sinks_hostile_names);
+	tcase_add_test(tc, test_sink_registry);
+	tcase_add_test(tc, test_sink_lifecycle);
+	tcase_add_test(tc, test_sink_observe_needs_sample);
+	tcase_add_test(tc, test_sink_same_bytes);
+	tcase_add_test(tc, test_sink_write_errors);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 	return s;
