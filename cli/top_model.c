@@ -856,32 +856,6 @@ const struct tc_top_thread_info *tc_top_snap_thread(const struct tc_top_snap *s,
 	return i < s->nthreads ? &s->threads[i] : NULL;
 }
 
-/* ---- thread CPU time ---- */
-
-int tc_top_thread_cpu_time(pid_t pid, pid_t tid, double *seconds)
-{
-	char path[96], buf[1024];
-	snprintf(path, sizeof path, "/proc/%d/task/%d/stat", (int)pid, (int)tid);
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return -TC_ESRCH;
-	size_t got = fread(buf, 1, sizeof buf - 1, f);
-	fclose(f);
-	buf[got] = '\0';
-	/* the name in parentheses may hold anything: fields resume after the last ')' */
-	const char *p = strrchr(buf, ')');
-	if (!p)
-		return -TC_ESRCH;
-	unsigned long long ut = 0, st = 0;
-	/* after ")": state(3) ppid pgrp session tty_nr tpgid flags minflt cminflt majflt
-	 * cmajflt utime(14) stime(15) */
-	if (sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
-		return -TC_ESRCH;
-	long hz = sysconf(_SC_CLK_TCK);
-	*seconds = (double)(ut + st) / (double)(hz > 0 ? hz : 100);
-	return 0;
-}
-
 /* ---- memory ---- */
 
 struct tc_top_memsrc {

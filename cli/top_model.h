@@ -152,14 +152,6 @@ struct tc_top_thread_info {
 size_t tc_top_snap_nthreads(const struct tc_top_snap *s);
 const struct tc_top_thread_info *tc_top_snap_thread(const struct tc_top_snap *s, size_t i);
 
-/* ---- thread CPU time ---- */
-
-/* CPU seconds (user + system) thread TID of process PID has used so far, from
- * /proc/PID/task/TID/stat. Returns 0, or -TC_ESRCH when the thread is gone. The view turns two
- * readings into the share of the window a thread spent on a CPU: one read per thread per
- * refresh, instead of one per thread per sample. */
-int tc_top_thread_cpu_time(pid_t pid, pid_t tid, double *seconds);
-
 /* ---- memory line ---- */
 
 /* The memory figures of the header. A value < 0 is unknown ("n/a"). */

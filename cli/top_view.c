@@ -18,6 +18,7 @@
 #include <wchar.h>
 
 #include "cli/top_view.h"
+#include "reader/proc.h"
 #include "tc/common.h"
 
 #define MIN_COLS 60
@@ -715,8 +716,9 @@ static void draw(struct view *v)
 
 /* ---- state changes ---- */
 
-/* Read the CPU time of every thread of S; each gets the share of the time since its previous
- * reading that it spent on a CPU. One small /proc read per thread per refresh. */
+/* Read the CPU time of every thread of S (reader/proc.h); each gets the share of the time
+ * since its previous reading that it spent on a CPU. One small /proc read per thread per
+ * refresh, instead of one per thread per sample. */
 static void poll_cpu(struct view *v, const struct tc_top_snap *s, double now)
 {
 	struct thread_cpu next[TC_TOP_MAX_THREADS + 1];
@@ -725,7 +727,7 @@ static void poll_cpu(struct view *v, const struct tc_top_snap *s, double now)
 		const struct tc_top_thread_info *t = tc_top_snap_thread(s, i);
 		double cpu;
 		if (t->native_id == 0 || t->native_id > INT32_MAX ||
-		    tc_top_thread_cpu_time(v->cfg->pid, (pid_t)t->native_id, &cpu) != 0)
+		    tc_proc_thread_cpu_time(v->cfg->pid, (pid_t)t->native_id, &cpu) != 0)
 			continue;
 		struct thread_cpu c = {t->native_id, cpu, now, -1};
 		for (size_t j = 0; j < v->ncpu; j++) {

@@ -637,23 +637,6 @@ START_TEST(test_memory_poll)
 }
 END_TEST
 
-START_TEST(test_thread_cpu_time)
-{
-	double a = -1, b = -1;
-	ck_assert_int_eq(tc_top_thread_cpu_time(getpid(), getpid(), &a), 0);
-	ck_assert(a >= 0);
-	/* burn some CPU: the reading moves forward */
-	volatile double x = 0;
-	for (long i = 0; i < 200000000L && b <= a; i++) {
-		x += (double)i;
-		if (i % 10000000 == 0)
-			ck_assert_int_eq(tc_top_thread_cpu_time(getpid(), getpid(), &b), 0);
-	}
-	ck_assert_msg(b > a, "cpu time %f then %f", a, b);
-	ck_assert_int_eq(tc_top_thread_cpu_time(getpid(), 0x3fffffff, &a), -TC_ESRCH);
-}
-END_TEST
-
 int main(void)
 {
 	Suite *s = suite_create("top_model");
@@ -673,7 +656,6 @@ int main(void)
 	tcase_add_test(tc, test_counter_bound);
 	tcase_add_test(tc, test_thread_bound);
 	tcase_add_test(tc, test_memory_poll);
-	tcase_add_test(tc, test_thread_cpu_time);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
