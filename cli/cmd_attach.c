@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +21,7 @@
 #include "cli/cli.h"
 #include "cli/outfile.h"
 #include "daemon/alloc.h"
+#include "daemon/alloc_monitor.h"
 #include "daemon/sampler.h"
 #include "daemon/sinks/sinks.h"
 #include "reader/proc.h"
@@ -61,22 +61,14 @@ static int emit(struct tc_profile *p, const char *path, enum tc_format fmt)
 }
 
 /* --alloc-log FILE: the allocator summary (daemon/alloc.h) as one JSON line per second,
- * written by a thread of its own so the sampler's timing is untouched. The thread reads
- * through a tc_remote of its own (a tc_remote is not thread-safe, and the sampler's
- * prefetcher is not used). Lines are flushed as written, so the file is complete up to the
- * last line whatever ends the recording. */
+ * written from the allocator monitor's thread (daemon/alloc_monitor.h) so the sampler's
+ * timing is untouched. Lines are flushed as written, so the file is complete up to the last
+ * line whatever ends the recording. */
 struct alloc_log {
-	pthread_t th;
-	bool started;
-	struct tc_alloc *a;
-	struct tc_remote *mem;
+	struct tc_alloc_monitor *mon;
 	struct tc_outfile out;
 	FILE *f; /* out.f */
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	bool done;
 	double t0;
-	int err;
 	unsigned long lines;
 };
 
@@ -87,18 +79,15 @@ static double mono_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-/* Append one summary line. Returns 0 or an error (-TC_ESRCH: the target is gone). */
-static int alloc_log_line(struct alloc_log *l)
+/* The monitor's callback: append one summary line. Returns 0 or an error. */
+static int alloc_log_line(void *ctx, const struct tc_alloc *a, const struct tc_alloc_reading *r)
 {
-	struct tc_alloc_summary s;
-	int err = tc_alloc_summary(l->a, l->mem, &s);
-	if (err)
-		return err;
-	cJSON *j = tc_alloc_json(l->a, &s, NULL);
+	struct alloc_log *l = ctx;
+	cJSON *j = tc_alloc_json(a, &r->walk.sum, NULL);
 	if (!j)
 		return -TC_ENOMEM;
 	cJSON_AddNumberToObject(j, "time", mono_now() - l->t0);
-	err = tc_outfile_put_json(l->f, j);
+	int err = tc_outfile_put_json(l->f, j);
 	cJSON_Delete(j);
 	if (!err && (fflush(l->f) != 0 || ferror(l->f))) {
 		l->out.err = errno; /* the reason, for the message when the log is closed */
@@ -109,93 +98,44 @@ static int alloc_log_line(struct alloc_log *l)
 	return err;
 }
 
-static void *alloc_log_main(void *arg)
-{
-	struct alloc_log *l = arg;
-	struct timespec next;
-	clock_gettime(CLOCK_MONOTONIC, &next);
-	pthread_mutex_lock(&l->mu);
-	while (!l->done) {
-		pthread_mutex_unlock(&l->mu);
-		int err = alloc_log_line(l);
-		pthread_mutex_lock(&l->mu);
-		if (err) {
-			l->err = err;
-			break;
-		}
-		next.tv_sec += 1;
-		while (!l->done && pthread_cond_timedwait(&l->cv, &l->mu, &next) != ETIMEDOUT)
-			;
-	}
-	bool last = l->done && !l->err;
-	pthread_mutex_unlock(&l->mu);
-	/* one more line at the end, so the file covers the whole recording */
-	if (last) {
-		int err = alloc_log_line(l);
-		if (err && err != -TC_ESRCH)
-			l->err = err;
-	}
-	return NULL;
-}
-
-/* Open FILE and start the thread for T. Returns 0 or an exit code (message printed). */
+/* Open FILE and start the monitor for T. Returns 0 or an exit code (message printed). */
 static int alloc_log_start(struct alloc_log *l, struct tc_target *t, const char *path)
 {
-	pthread_condattr_t ca;
-	sigset_t block, old;
-	int err;
-
 	/* streamed, not renamed into place: the log is complete up to its last line, and can
 	 * be read while it grows */
-	err = tc_outfile_open(path, TC_OUT_STREAM, &l->out);
+	int err = tc_outfile_open(path, TC_OUT_STREAM, &l->out);
 	if (err)
 		return err;
 	l->f = l->out.f;
 	/* located on this thread through t->mem, before the sampler starts using it */
-	err = tc_alloc_open(t, &l->a);
-	if (!err)
-		err = tc_remote_open(t->pid, &l->mem);
+	err = tc_alloc_monitor_open(t, &l->mon);
 	if (err)
 		return tc_cli_fail(err, t->pid, "locating the allocator of");
-	pthread_mutex_init(&l->mu, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&l->cv, &ca);
-	pthread_condattr_destroy(&ca);
 	l->t0 = mono_now();
-	/* Ctrl-C and SIGTERM must reach the sampling thread, not this one */
-	sigemptyset(&block);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGTERM);
-	pthread_sigmask(SIG_BLOCK, &block, &old);
-	err = pthread_create(&l->th, NULL, alloc_log_main, l);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	struct tc_alloc_monitor_cfg cfg = {.interval = 1.0, .last_reading = true,
+					   .on_reading = alloc_log_line, .ctx = l};
+	err = tc_alloc_monitor_start(l->mon, &cfg);
 	if (err) {
 		fprintf(stderr, "%s: cannot start the allocator log thread: %s\n", tc_prog,
 			strerror(err));
 		return TC_EXIT_RUNTIME;
 	}
-	l->started = true;
 	return 0;
 }
 
-/* Stop the thread, close the file. Returns 0 or an exit code (message printed). */
+/* Stop the monitor, close the file. Returns 0 or an exit code (message printed). */
 static int alloc_log_stop(struct alloc_log *l, const char *path)
 {
 	int rc = 0;
 
-	if (l->started) {
-		pthread_mutex_lock(&l->mu);
-		l->done = true;
-		pthread_cond_signal(&l->cv);
-		pthread_mutex_unlock(&l->mu);
-		pthread_join(l->th, NULL);
-		l->started = false;
-		pthread_cond_destroy(&l->cv);
-		pthread_mutex_destroy(&l->mu);
-		if (l->err && l->err != -TC_ESRCH && l->err != -TC_EIO) {
+	if (l->mon) {
+		int err = tc_alloc_monitor_stop(l->mon);
+
+		tc_alloc_monitor_free(l->mon);
+		l->mon = NULL;
+		if (err && err != -TC_ESRCH && err != -TC_EIO) {
 			fprintf(stderr, "%s: allocator log %s stopped early: %s\n", tc_prog,
-				path, tc_strerror(l->err));
+				path, tc_strerror(err));
 			rc = TC_EXIT_RUNTIME;
 		}
 	}
@@ -207,10 +147,6 @@ static int alloc_log_stop(struct alloc_log *l, const char *path)
 			rc = crc;
 	}
 	l->f = NULL;
-	tc_remote_free(l->mem);
-	l->mem = NULL;
-	tc_alloc_free(l->a);
-	l->a = NULL;
 	return rc;
 }
 

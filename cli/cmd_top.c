@@ -21,6 +21,7 @@
 #include "cli/cli.h"
 #include "cli/top_model.h"
 #include "cli/top_view.h"
+#include "daemon/alloc_monitor.h"
 #include "daemon/sampler.h"
 #include "reader/proc.h"
 
@@ -121,7 +122,7 @@ int tc_cmd_top(int argc, char **argv)
 		{0, 0, 0, 0},
 	};
 	struct top_run r;
-	struct tc_top_memsrc *memsrc = NULL;
+	struct tc_alloc_monitor *mon = NULL;
 	memset(&r, 0, sizeof r);
 	r.so = (struct tc_sampler_opts){.rate_hz = 100, .mode = TC_MODE_WALL};
 	double interval = 1.0;
@@ -211,9 +212,17 @@ int tc_cmd_top(int argc, char **argv)
 	 * time once per refresh instead */
 	r.so.want_gil = true;
 
-	/* the allocator reader locates its structures through r.t->mem: before the sampling
-	 * thread owns it; afterwards it reads through a reader of its own */
-	memsrc = tc_top_memsrc_open(r.t);
+	/* the allocator monitor locates its structures through r.t->mem: before the sampling
+	 * thread owns it; afterwards it reads through a reader of its own, on a thread of its
+	 * own: a full walk per refresh, and every 100 ms whether a collection is running.
+	 * Without it the memory line shows n/a. */
+	if (tc_alloc_monitor_open(r.t, &mon) == 0) {
+		struct tc_alloc_monitor_cfg mcfg = {.interval = interval, .tick = 0.1, .walk = true};
+		if (tc_alloc_monitor_start(mon, &mcfg) != 0) {
+			tc_alloc_monitor_free(mon);
+			mon = NULL;
+		}
+	}
 
 	/* the sampling thread starts with these signals blocked, so they reach the UI */
 	sigset_t block, old;
@@ -238,7 +247,7 @@ int tc_cmd_top(int argc, char **argv)
 	setlocale(LC_CTYPE, "");
 	struct tc_top_view_cfg cfg = {.pid = pid, .command = cmdline, .version = r.t->version,
 				      .mode = mode, .rate_hz = r.so.rate_hz, .interval = interval,
-				      .main_only = r.so.main_only, .stop = stop, .mem = memsrc};
+				      .main_only = r.so.main_only, .stop = stop, .alloc = mon};
 	enum tc_top_end end = tc_top_view_run(&r.sh, &cfg);
 
 	*stop = 1;
@@ -277,7 +286,7 @@ out:
 	hup_flag = NULL;
 	tc_top_model_free(r.sh.model);
 	tc_profile_free(r.p);
-	tc_top_memsrc_free(memsrc);
+	tc_alloc_monitor_free(mon);
 	tc_target_free(r.t);
 	return rc;
 }

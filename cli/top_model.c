@@ -7,17 +7,14 @@
  * counter. Entries are found by content (file, qualname, line) only the first time an id is
  * seen. Recursion is counted once per stack in "total" with a per-entry stamp of the stack
  * being counted. */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 
 #include "cli/top_model.h"
 
-#include "daemon/alloc.h"
-#include "reader/proc.h"
+#include "daemon/alloc_monitor.h"
 #include "tc/common.h"
 
 #define MAX_EXT_IDS (1u << 20) /* frame ids past this count as "[other]" (4 MiB map) */
@@ -858,60 +855,26 @@ const struct tc_top_thread_info *tc_top_snap_thread(const struct tc_top_snap *s,
 
 /* ---- memory ---- */
 
-struct tc_top_memsrc {
-	struct tc_alloc *a;
-	struct tc_remote *mem;   /* this thread's own */
-	int64_t last_collections; /* summed over generations at the previous poll, -1 none */
-	double last_time;
-	uint32_t ticks, collecting; /* since the previous poll */
-	struct tc_alloc_walk w;
-};
-
-struct tc_top_memsrc *tc_top_memsrc_open(struct tc_target *t)
+void tc_top_memstate_init(struct tc_top_memstate *st)
 {
-	struct tc_top_memsrc *src = calloc(1, sizeof *src);
-	if (!src)
-		return NULL;
-	src->last_collections = -1;
-	if (tc_alloc_open(t, &src->a) != 0 || tc_remote_open(t->pid, &src->mem) != 0) {
-		tc_top_memsrc_free(src);
-		return NULL;
+	memset(st, 0, sizeof *st);
+	st->last_collections = -1;
+	st->last = (struct tc_top_memory){-1, -1, -1, -1, -1, -1};
+}
+
+void tc_top_memory_from_reading(struct tc_top_memstate *st, const struct tc_alloc_reading *r,
+				struct tc_top_memory *out)
+{
+	const struct tc_alloc_walk *w = &r->walk;
+
+	if (r->seq && r->seq == st->seq) {
+		*out = st->last;
+		return;
 	}
-	return src;
-}
-
-void tc_top_memsrc_free(struct tc_top_memsrc *src)
-{
-	if (!src)
-		return;
-	tc_alloc_free(src->a);
-	tc_remote_free(src->mem);
-	free(src);
-}
-
-static void note_gc(struct tc_top_memsrc *src, const struct tc_alloc_summary *s)
-{
-	if (s->gc_collecting < 0)
-		return;
-	src->ticks++;
-	src->collecting += s->gc_collecting == 1;
-}
-
-void tc_top_memory_tick(struct tc_top_memsrc *src)
-{
-	struct tc_alloc_summary s;
-	if (src && tc_alloc_summary(src->a, src->mem, &s) == 0)
-		note_gc(src, &s);
-}
-
-/* pymalloc and GC figures from a full walk. */
-static void poll_alloc(struct tc_top_memsrc *src, double now, struct tc_top_memory *out)
-{
-	struct tc_alloc_walk *w = &src->w;
-	if (tc_alloc_walk(src->a, src->mem, w) != 0)
-		return;
-	note_gc(src, &w->sum);
-	if (!w->why && w->bytes_in_use >= 0)
+	*out = (struct tc_top_memory){-1, -1, -1, -1, -1, -1};
+	out->rss = w->sum.rss_bytes; /* -1 when unknown */
+	out->rss_anon = w->sum.rss_anon_bytes;
+	if (r->walked && !w->why && w->bytes_in_use >= 0)
 		out->pymalloc_bytes = w->bytes_in_use;
 	if (!w->sum.why_pymalloc)
 		out->arenas = w->sum.arenas_current;
@@ -919,31 +882,13 @@ static void poll_alloc(struct tc_top_memsrc *src, double now, struct tc_top_memo
 		int64_t c = 0;
 		for (int g = 0; g < 3; g++)
 			c += w->sum.gen[g].collections >= 0 ? w->sum.gen[g].collections : 0;
-		if (src->last_collections >= 0 && now > src->last_time && c >= src->last_collections)
-			out->gc_per_sec = (double)(c - src->last_collections) / (now - src->last_time);
-		src->last_collections = c;
-		src->last_time = now;
+		if (st->last_collections >= 0 && r->time > st->last_time && c >= st->last_collections)
+			out->gc_per_sec = (double)(c - st->last_collections) / (r->time - st->last_time);
+		st->last_collections = c;
+		st->last_time = r->time;
 	}
-	if (src->ticks)
-		out->gc_running = (double)src->collecting / src->ticks;
-	src->ticks = src->collecting = 0;
-}
-
-int tc_top_memory_poll(struct tc_top_memsrc *src, pid_t pid, double now,
-		       struct tc_top_memory *out)
-{
-	out->rss = out->rss_anon = out->pymalloc_bytes = out->arenas = -1;
-	out->gc_per_sec = out->gc_running = -1;
-	int fd = tc_proc_open_statm(pid);
-	if (fd < 0)
-		return fd == -TC_ESRCH ? fd : -TC_EIO;
-	int err = tc_proc_statm(fd, &out->rss, &out->rss_anon);
-	close(fd);
-	if (err) {
-		out->rss = out->rss_anon = -1;
-		return err == -TC_ESRCH ? err : -TC_EIO;
-	}
-	if (src)
-		poll_alloc(src, now, out);
-	return 0;
+	if (r->ticks)
+		out->gc_running = (double)r->collecting / r->ticks;
+	st->seq = r->seq;
+	st->last = *out;
 }

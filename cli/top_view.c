@@ -59,6 +59,8 @@ struct view {
 	struct frame fa, fb;
 	struct frame *shown, *live;
 	struct tc_top_memory mem; /* last good poll */
+	struct tc_top_memstate memst;
+	struct tc_alloc_reading reading; /* the latest taken from the allocator monitor */
 	int64_t hist[HIST];
 	int nhist;
 	struct thread_cpu cpu[TC_TOP_MAX_THREADS + 1]; /* the threads of the last refresh */
@@ -752,7 +754,8 @@ static int take(struct view *v, double now, bool poll_memory)
 	pthread_mutex_unlock(&v->sh->lock);
 	if (poll_memory) {
 		struct tc_top_memory m;
-		if (tc_top_memory_poll(v->cfg->mem, v->cfg->pid, now, &m) == 0) {
+		if (v->cfg->alloc && tc_alloc_monitor_latest(v->cfg->alloc, &v->reading)) {
+			tc_top_memory_from_reading(&v->memst, &v->reading, &m);
 			v->mem = m;
 			if (m.rss >= 0) {
 				if (v->nhist == HIST) {
@@ -801,6 +804,8 @@ static void step_interval(struct view *v, int dir)
 	double now = now_mono();
 	if (v->next > now + v->interval)
 		v->next = now + v->interval;
+	if (v->cfg->alloc)
+		tc_alloc_monitor_set_interval(v->cfg->alloc, v->interval);
 }
 
 /* Select the thread DIR places from the current one: "all", then the main thread, then the
@@ -972,6 +977,7 @@ enum tc_top_end tc_top_view_run(struct tc_top_shared *sh, const struct tc_top_vi
 	v.interval = cfg->interval > 0 ? cfg->interval : 1.0;
 	v.q.sort = TC_TOP_SORT_OWN;
 	v.mem = (struct tc_top_memory){-1, -1, -1, -1, -1, -1};
+	tc_top_memstate_init(&v.memst);
 	v.fa.snap = tc_top_snap_new();
 	v.fb.snap = tc_top_snap_new();
 	v.shown = &v.fa;
@@ -1043,8 +1049,6 @@ enum tc_top_end tc_top_view_run(struct tc_top_shared *sh, const struct tc_top_vi
 		}
 		timeout(wait);
 		int ch = getch();
-		if (!v.ended)
-			tc_top_memory_tick(v.cfg->mem);
 		if (ch == ERR)
 			continue;
 		if (ch == KEY_RESIZE) {
