@@ -7,7 +7,6 @@
  * still write the file; a target that exits ends it too (exit 0, with a note). */
 #include <cjson/cJSON.h>
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -20,6 +19,7 @@
 #include "cli/args.h"
 #include "cli/cli.h"
 #include "cli/outfile.h"
+#include "cli/session.h"
 #include "daemon/alloc.h"
 #include "daemon/alloc_monitor.h"
 #include "daemon/sampler.h"
@@ -150,6 +150,44 @@ static int alloc_log_stop(struct alloc_log *l, const char *path)
 	return rc;
 }
 
+struct attach_opts {
+	struct tc_sampler_opts so;
+	const char *out, *alloc_path;
+	enum tc_format fmt;
+};
+
+static int attach_option(void *ctx, int opt, const char *arg)
+{
+	struct attach_opts *o = ctx;
+
+	switch (opt) {
+	case 'r':
+		if (tc_parse_rate(arg, &o->so.rate_hz) != 0)
+			return tc_usage_error("attach", "bad rate '%s' (try 1000, 1khz, 10k, 250us)", arg);
+		break;
+	case 'd':
+		if (tc_parse_duration(arg, &o->so.duration) != 0)
+			return tc_usage_error("attach", "bad duration '%s' (seconds, e.g. 10 or 500ms)", arg);
+		break;
+	case 'o':
+		if (!arg[0])
+			return tc_usage_error("attach", "-o needs a file name ('-' for stdout)");
+		o->out = arg;
+		break;
+	case 'f':
+		o->fmt = tc_format_from_name(arg);
+		if (o->fmt == TC_FMT_NONE)
+			return tc_usage_error("attach", "unknown format '%s' (collapsed, speedscope, summary)", arg);
+		break;
+	default: /* 'A' */
+		if (!arg[0])
+			return tc_usage_error("attach", "--alloc-log needs a file name ('-' for stdout)");
+		o->alloc_path = arg;
+		break;
+	}
+	return 0;
+}
+
 int tc_cmd_attach(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -157,75 +195,24 @@ int tc_cmd_attach(int argc, char **argv)
 		{"duration", required_argument, NULL, 'd'},
 		{"output", required_argument, NULL, 'o'},
 		{"format", required_argument, NULL, 'f'},
-		{"threads", required_argument, NULL, 'T'},
-		{"mode", required_argument, NULL, 'M'},
+		TC_SESSION_OPT_THREADS,
+		TC_SESSION_OPT_MODE,
 		{"alloc-log", required_argument, NULL, 'A'},
-		{"help", no_argument, NULL, 'h'},
+		TC_SESSION_OPT_HELP,
 		{0, 0, 0, 0},
 	};
-	struct tc_sampler_opts so = {.rate_hz = 1000, .mode = TC_MODE_WALL};
-	const char *out = NULL, *mode = "wall", *alloc_path = NULL;
-	enum tc_format fmt = TC_FMT_NONE;
-	pid_t pid = 0;
-	int c;
-
-	optind = 1;
-	opterr = 0;
+	struct attach_opts o = {.so = {.rate_hz = 1000, .mode = TC_MODE_WALL}, .fmt = TC_FMT_NONE};
+	struct tc_session ss;
 	/* GNU getopt permutes: options may come before or after the PID */
-	while ((c = getopt_long(argc, argv, "r:d:o:f:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'r':
-			if (tc_parse_rate(optarg, &so.rate_hz) != 0)
-				return tc_usage_error("attach", "bad rate '%s' (try 1000, 1khz, 10k, 250us)", optarg);
-			break;
-		case 'd':
-			if (tc_parse_duration(optarg, &so.duration) != 0)
-				return tc_usage_error("attach", "bad duration '%s' (seconds, e.g. 10 or 500ms)", optarg);
-			break;
-		case 'o':
-			if (!optarg[0])
-				return tc_usage_error("attach", "-o needs a file name ('-' for stdout)");
-			out = optarg;
-			break;
-		case 'f':
-			fmt = tc_format_from_name(optarg);
-			if (fmt == TC_FMT_NONE)
-				return tc_usage_error("attach", "unknown format '%s' (collapsed, speedscope, summary)", optarg);
-			break;
-		case 'T':
-			if (strcmp(optarg, "main") == 0)
-				so.main_only = true;
-			else if (strcmp(optarg, "all") != 0)
-				return tc_usage_error("attach", "--threads takes all or main, not '%s'", optarg);
-			break;
-		case 'M':
-			if (strcmp(optarg, "wall") == 0)
-				so.mode = TC_MODE_WALL;
-			else if (strcmp(optarg, "cpu") == 0)
-				so.mode = TC_MODE_CPU;
-			else if (strcmp(optarg, "gil") == 0)
-				so.mode = TC_MODE_GIL;
-			else
-				return tc_usage_error("attach", "--mode takes wall, cpu or gil, not '%s'", optarg);
-			mode = optarg;
-			break;
-		case 'A':
-			if (!optarg[0])
-				return tc_usage_error("attach", "--alloc-log needs a file name ('-' for stdout)");
-			alloc_path = optarg;
-			break;
-		case 'h':
-			tc_usage(stdout, "attach");
-			return TC_EXIT_OK;
-		case ':':
-			return tc_usage_error("attach", "option %s needs a value", argv[optind - 1]);
-		default:
-			return tc_usage_error("attach", "unknown option: %s", argv[optind - 1]);
-		}
-	}
-	int urc = tc_cli_one_pid("attach", argc, argv, optind, &pid);
-	if (urc)
+	int urc = tc_session_parse(&ss, "attach", "r:d:o:f:h", opts, attach_option, &o, argc, argv);
+	if (urc != TC_SESSION_RUN)
 		return urc;
+	struct tc_sampler_opts so = o.so;
+	const char *out = o.out, *mode = ss.mode_name, *alloc_path = o.alloc_path;
+	enum tc_format fmt = o.fmt;
+	pid_t pid = ss.pid;
+	so.mode = ss.mode;
+	so.main_only = ss.main_only;
 	if (fmt == TC_FMT_NONE)
 		fmt = out && strcmp(out, "-") != 0 ? tc_format_from_path(out) : TC_FMT_NONE;
 	if (fmt == TC_FMT_NONE)
@@ -243,7 +230,7 @@ int tc_cmd_attach(int argc, char **argv)
 			goto out;
 	}
 
-	so.stop = tc_cli_catch_stop();
+	so.stop = tc_session_catch_stop(false);
 	signal(SIGPIPE, SIG_IGN);
 
 	char cmdline[256] = "";

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* `tachyon-c bench PID [-d SECONDS] [--json]`: sample back to back and report the cost. */
 #include <cjson/cJSON.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +9,7 @@
 #include "cli/args.h"
 #include "cli/cli.h"
 #include "cli/outfile.h"
+#include "cli/session.h"
 #include "daemon/sinks/escape.h"
 #include "daemon/sampler.h"
 #include "daemon/source.h"
@@ -142,42 +142,39 @@ static int print_json(pid_t pid, const struct tc_target *t, const struct tc_walk
 	return err;
 }
 
+struct bench_opts {
+	double duration;
+	bool json;
+};
+
+static int bench_option(void *ctx, int opt, const char *arg)
+{
+	struct bench_opts *o = ctx;
+
+	if (opt == 'j')
+		o->json = true;
+	else if (tc_parse_duration(arg, &o->duration) != 0) /* 'd' */
+		return tc_usage_error("bench", "bad duration '%s'", arg);
+	return 0;
+}
+
 int tc_cmd_bench(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"duration", required_argument, NULL, 'd'},
 		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
+		TC_SESSION_OPT_HELP,
 		{0, 0, 0, 0},
 	};
-	struct tc_sampler_report rep;
-	struct tc_sampler_opts so = {.rate_hz = 0, .duration = 5,
-				     .report = &rep};
-	bool json = false;
-	pid_t pid = 0;
-	int c;
-
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "d:jh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'd':
-			if (tc_parse_duration(optarg, &so.duration) != 0)
-				return tc_usage_error("bench", "bad duration '%s'", optarg);
-			break;
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			tc_usage(stdout, "bench");
-			return TC_EXIT_OK;
-		default:
-			return tc_usage_error("bench", "unknown option: %s", argv[optind - 1]);
-		}
-	}
-	int urc = tc_cli_one_pid("bench", argc, argv, optind, &pid);
-	if (urc)
+	struct bench_opts o = {.duration = 5, .json = false};
+	struct tc_session ss;
+	int urc = tc_session_parse(&ss, "bench", "d:jh", opts, bench_option, &o, argc, argv);
+	if (urc != TC_SESSION_RUN)
 		return urc;
+	struct tc_sampler_report rep;
+	struct tc_sampler_opts so = {.rate_hz = 0, .duration = o.duration, .report = &rep};
+	bool json = o.json;
+	pid_t pid = ss.pid;
 
 	struct tc_target *t = NULL;
 	struct tc_walker *w = NULL;
@@ -186,7 +183,7 @@ int tc_cmd_bench(int argc, char **argv)
 	int rc = tc_cli_attach(pid, &t);
 	if (rc)
 		return rc;
-	so.stop = tc_cli_catch_stop();
+	so.stop = tc_session_catch_stop(false);
 
 	struct tc_profile_meta meta = {.pid = pid, .python_version = t->version, .mode = "wall"};
 	p = tc_profile_new(&meta);

@@ -4,7 +4,6 @@
  * permissions as attach; the target is never stopped or written to). */
 #include <cjson/cJSON.h>
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +13,7 @@
 #include "cli/args.h"
 #include "cli/cli.h"
 #include "cli/outfile.h"
+#include "cli/session.h"
 #include "daemon/alloc.h"
 #include "daemon/sinks/escape.h"
 
@@ -254,6 +254,40 @@ out:
 	return err;
 }
 
+struct stats_opts {
+	bool json, verbose;
+	double watch;
+	long walks, bench;
+};
+
+static int stats_option(void *ctx, int opt, const char *arg)
+{
+	struct stats_opts *o = ctx;
+
+	switch (opt) {
+	case 'j':
+		o->json = true;
+		break;
+	case 'w':
+		if (tc_parse_duration(arg, &o->watch) != 0 || !(o->watch > 0) || o->watch > 86400)
+			return tc_usage_error("stats", "bad --watch interval '%s' (seconds, e.g. 5 or 500ms)",
+					      arg);
+		break;
+	case 'W':
+		if (tc_session_count(arg, 1, 1000000, &o->walks) != 0)
+			return tc_usage_error("stats", "--walks takes 1 to 1000000, not '%s'", arg);
+		break;
+	case 'B':
+		if (tc_session_count(arg, 1, 1000000, &o->bench) != 0)
+			return tc_usage_error("stats", "--bench takes 1 to 1000000, not '%s'", arg);
+		break;
+	default: /* 'v' */
+		o->verbose = true;
+		break;
+	}
+	return 0;
+}
+
 int tc_cmd_stats(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -262,60 +296,19 @@ int tc_cmd_stats(int argc, char **argv)
 		{"walks", required_argument, NULL, 'W'}, /* hidden: N walks back to back, JSON Lines */
 		{"bench", required_argument, NULL, 'B'}, /* hidden: time N summaries and N walks */
 		{"verbose", no_argument, NULL, 'v'},
-		{"help", no_argument, NULL, 'h'},
+		TC_SESSION_OPT_HELP,
 		{0, 0, 0, 0},
 	};
-	bool json = false, verbose = false;
-	double watch = 0;
-	long walks = 0, bench = 0;
-	pid_t pid = 0;
-	int c;
-
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "jw:vh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json = true;
-			break;
-		case 'w':
-			if (tc_parse_duration(optarg, &watch) != 0 || !(watch > 0) || watch > 86400)
-				return tc_usage_error("stats", "bad --watch interval '%s' (seconds, e.g. 5 or 500ms)",
-						      optarg);
-			break;
-		case 'W': {
-			char *end;
-
-			errno = 0;
-			walks = strtol(optarg, &end, 10);
-			if (errno || *end || walks < 1 || walks > 1000000)
-				return tc_usage_error("stats", "--walks takes 1 to 1000000, not '%s'", optarg);
-			break;
-		}
-		case 'B': {
-			char *end;
-
-			errno = 0;
-			bench = strtol(optarg, &end, 10);
-			if (errno || *end || bench < 1 || bench > 1000000)
-				return tc_usage_error("stats", "--bench takes 1 to 1000000, not '%s'", optarg);
-			break;
-		}
-		case 'v':
-			verbose = true;
-			break;
-		case 'h':
-			tc_usage(stdout, "stats");
-			return TC_EXIT_OK;
-		case ':':
-			return tc_usage_error("stats", "option %s needs a value", argv[optind - 1]);
-		default:
-			return tc_usage_error("stats", "unknown option: %s", argv[optind - 1]);
-		}
-	}
-	int urc = tc_cli_one_pid("stats", argc, argv, optind, &pid);
-	if (urc)
+	struct stats_opts o = {0};
+	struct tc_session ss;
+	int urc = tc_session_parse(&ss, "stats", "jw:vh", opts, stats_option, &o, argc, argv);
+	if (urc != TC_SESSION_RUN)
 		return urc;
+	bool json = o.json, verbose = o.verbose;
+	double watch = o.watch;
+	long walks = o.walks, bench = o.bench;
+	pid_t pid = ss.pid;
+
 	if (watch > 0 && walks)
 		return tc_usage_error("stats", "--watch and --walks exclude each other");
 
@@ -371,7 +364,7 @@ int tc_cmd_stats(int argc, char **argv)
 	}
 
 	/* --watch N / --walks N: JSON Lines until Ctrl-C, N walks, or the target's exit */
-	stop = tc_cli_catch_stop();
+	stop = tc_session_catch_stop(false);
 	double t0 = now(), next = t0;
 	long done = 0;
 
