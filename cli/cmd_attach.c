@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli/args.h"
@@ -68,16 +67,8 @@ struct alloc_log {
 	struct tc_alloc_monitor *mon;
 	struct tc_outfile out;
 	FILE *f; /* out.f */
-	double t0;
 	unsigned long lines;
 };
-
-static double mono_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 /* The monitor's callback: append one summary line. Returns 0 or an error. */
 static int alloc_log_line(void *ctx, const struct tc_alloc *a, const struct tc_alloc_reading *r)
@@ -86,7 +77,7 @@ static int alloc_log_line(void *ctx, const struct tc_alloc *a, const struct tc_a
 	cJSON *j = tc_alloc_json(a, &r->walk.sum, NULL);
 	if (!j)
 		return -TC_ENOMEM;
-	cJSON_AddNumberToObject(j, "time", mono_now() - l->t0);
+	cJSON_AddNumberToObject(j, "time", r->elapsed);
 	int err = tc_outfile_put_json(l->f, j);
 	cJSON_Delete(j);
 	if (!err && (fflush(l->f) != 0 || ferror(l->f))) {
@@ -111,9 +102,11 @@ static int alloc_log_start(struct alloc_log *l, struct tc_target *t, const char 
 	err = tc_alloc_monitor_open(t, &l->mon);
 	if (err)
 		return tc_cli_fail(err, t->pid, "locating the allocator of");
-	l->t0 = mono_now();
+	/* Ctrl-C and SIGTERM must reach the sampling thread, not the monitor's */
+	sigset_t quiet;
+	tc_session_quiet_signals(&quiet);
 	struct tc_alloc_monitor_cfg cfg = {.interval = 1.0, .last_reading = true,
-					   .on_reading = alloc_log_line, .ctx = l};
+					   .on_reading = alloc_log_line, .ctx = l, .block = &quiet};
 	err = tc_alloc_monitor_start(l->mon, &cfg);
 	if (err) {
 		fprintf(stderr, "%s: cannot start the allocator log thread: %s\n", tc_prog,

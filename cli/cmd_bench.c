@@ -25,6 +25,15 @@ static cJSON *num(cJSON *o, const char *k, double v)
 	return cJSON_AddNumberToObject(o, k, v);
 }
 
+/* HIT_KEY: HITS, MISS_KEY: MISSES, then RATE_KEY: the share of hits. */
+static void hit_rate(cJSON *c, const char *hit_key, uint64_t hits, const char *miss_key,
+		     uint64_t misses, const char *rate_key)
+{
+	num(c, hit_key, (double)hits);
+	num(c, miss_key, (double)misses);
+	num(c, rate_key, ratio((double)hits, (double)(hits + misses)));
+}
+
 /* The report as one JSON object (keys in DESIGN.md, plus what explains the cost). */
 static int print_json(pid_t pid, const struct tc_target *t, const struct tc_walker *w,
 		      const struct tc_profile_stats *st, const struct tc_sampler_report *rep)
@@ -56,10 +65,7 @@ static int print_json(pid_t pid, const struct tc_target *t, const struct tc_walk
 	num(o, "cpu_us_per_sample", ratio(cpu * 1e6, n));
 	c = cJSON_AddObjectToObject(o, "code_cache");
 	if (c) {
-		num(c, "hits", (double)rep->code.hits);
-		num(c, "misses", (double)rep->code.misses);
-		num(c, "hit_rate", ratio((double)rep->code.hits,
-					 (double)(rep->code.hits + rep->code.misses)));
+		hit_rate(c, "hits", rep->code.hits, "misses", rep->code.misses, "hit_rate");
 		num(c, "entries", (double)rep->code.entries);
 		num(c, "capacity", (double)rep->code.capacity);
 		num(c, "flushes", (double)rep->code.flushes);
@@ -76,10 +82,7 @@ static int print_json(pid_t pid, const struct tc_target *t, const struct tc_walk
 	}
 	c = cJSON_AddObjectToObject(o, "frame_cache");
 	if (c) {
-		num(c, "reused", (double)rep->fc.reused);
-		num(c, "resolved", (double)rep->fc.resolved);
-		num(c, "hit_rate", ratio((double)rep->fc.reused,
-					 (double)(rep->fc.reused + rep->fc.resolved)));
+		hit_rate(c, "reused", rep->fc.reused, "resolved", rep->fc.resolved, "hit_rate");
 		num(c, "threads", (double)rep->fc.threads);
 		num(c, "frames_held", (double)rep->fc.frames);
 		num(c, "capacity_frames", TC_FC_MAX_FRAMES);
@@ -88,10 +91,7 @@ static int print_json(pid_t pid, const struct tc_target *t, const struct tc_walk
 	}
 	c = cJSON_AddObjectToObject(o, "chain_memo");
 	if (c) {
-		num(c, "taken", (double)rep->chain.taken);
-		num(c, "chased", (double)rep->chain.chased);
-		num(c, "taken_rate", ratio((double)rep->chain.taken,
-					   (double)(rep->chain.taken + rep->chain.chased)));
+		hit_rate(c, "taken", rep->chain.taken, "chased", rep->chain.chased, "taken_rate");
 		num(c, "threads", (double)rep->chain.threads);
 		num(c, "frames_held", (double)rep->chain.frames);
 		num(c, "capacity_frames", TC_CM_MAX_FRAMES);
@@ -99,18 +99,12 @@ static int print_json(pid_t pid, const struct tc_target *t, const struct tc_walk
 	}
 	c = cJSON_AddObjectToObject(o, "frame_memo");
 	if (c) {
-		num(c, "hits", (double)rep->frame_hits);
-		num(c, "misses", (double)rep->frame_misses);
-		num(c, "hit_rate", ratio((double)rep->frame_hits,
-					 (double)(rep->frame_hits + rep->frame_misses)));
+		hit_rate(c, "hits", rep->frame_hits, "misses", rep->frame_misses, "hit_rate");
 	}
 	c = cJSON_AddObjectToObject(o, "prefetch");
 	if (c) {
 		num(c, "walks", (double)rep->pf.walks);
-		num(c, "hits", (double)rep->pf.hits);
-		num(c, "misses", (double)rep->pf.misses);
-		num(c, "hit_rate", ratio((double)rep->pf.hits,
-					 (double)(rep->pf.hits + rep->pf.misses)));
+		hit_rate(c, "hits", rep->pf.hits, "misses", rep->pf.misses, "hit_rate");
 		num(c, "ranges_per_walk", ratio((double)rep->pf.batch_ranges,
 						(double)rep->pf.walks));
 		num(c, "bytes_per_walk", ratio((double)rep->pf.batch_bytes,

@@ -168,14 +168,6 @@ static int print_json(const struct tc_alloc *a, const struct tc_alloc_walk *w, d
 	return err;
 }
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static int cmp_double(const void *x, const void *y)
 {
 	double a = *(const double *)x, b = *(const double *)y;
@@ -197,13 +189,29 @@ static cJSON *timing(double *t, size_t n, double unit)
 	return o;
 }
 
+/* N summaries (or, with WALK, N full walks into *W) back to back; each one's seconds into
+ * TS[0..N). Returns 0 or the first error. */
+static int time_reads(struct tc_target *t, struct tc_alloc *a, struct tc_alloc_walk *w, bool walk,
+		      double *ts, long n)
+{
+	struct tc_alloc_summary s;
+	int err = 0;
+
+	for (long i = 0; i < n && !err; i++) {
+		double t0 = tc_session_now();
+
+		err = walk ? tc_alloc_walk(a, t->mem, w) : tc_alloc_summary(a, t->mem, &s);
+		ts[i] = tc_session_now() - t0;
+	}
+	return err;
+}
+
 /* Hidden `--bench N`: N summaries, then N full walks, back to back; what each costs (wall
  * time, syscalls) as one JSON object. bench/stats_bench.py drives it. */
 static int run_bench(struct tc_target *t, struct tc_alloc *a, struct tc_alloc_walk *w, long n)
 {
 	double *ts = calloc((size_t)n, sizeof *ts);
 	struct tc_remote_stats r0, r1;
-	struct tc_alloc_summary s;
 	cJSON *o = NULL, *sec;
 	int err = 0;
 
@@ -213,12 +221,7 @@ static int run_bench(struct tc_target *t, struct tc_alloc *a, struct tc_alloc_wa
 	cJSON_AddNumberToObject(o, "pid", (double)t->pid);
 	cJSON_AddStringToObject(o, "python", t->version);
 	tc_remote_get_stats(t->mem, &r0);
-	for (long i = 0; i < n && !err; i++) {
-		double t0 = now();
-
-		err = tc_alloc_summary(a, t->mem, &s);
-		ts[i] = now() - t0;
-	}
+	err = time_reads(t, a, w, false, ts, n);
 	tc_remote_get_stats(t->mem, &r1);
 	if (err)
 		goto out;
@@ -227,12 +230,7 @@ static int run_bench(struct tc_target *t, struct tc_alloc *a, struct tc_alloc_wa
 	cJSON_AddNumberToObject(sec, "bytes", (double)(r1.bytes - r0.bytes) / (double)n);
 	cJSON_AddItemToObject(o, "summary_us", sec);
 	r0 = r1;
-	for (long i = 0; i < n && !err; i++) {
-		double t0 = now();
-
-		err = tc_alloc_walk(a, t->mem, w);
-		ts[i] = now() - t0;
-	}
+	err = time_reads(t, a, w, true, ts, n);
 	tc_remote_get_stats(t->mem, &r1);
 	if (err)
 		goto out;
@@ -365,7 +363,7 @@ int tc_cmd_stats(int argc, char **argv)
 
 	/* --watch N / --walks N: JSON Lines until Ctrl-C, N walks, or the target's exit */
 	stop = tc_session_catch_stop(false);
-	double t0 = now(), next = t0;
+	double t0 = tc_session_now(), next = t0;
 	long done = 0;
 
 	rc = TC_EXIT_OK;
@@ -373,14 +371,14 @@ int tc_cmd_stats(int argc, char **argv)
 		err = tc_alloc_walk(a, t->mem, w);
 		if (err == -TC_ESRCH) {
 			fprintf(stderr, "%s: process %d exited after %.1f s; %ld records written\n",
-				tc_prog, (int)pid, now() - t0, done);
+				tc_prog, (int)pid, tc_session_now() - t0, done);
 			break;
 		}
 		if (err) {
 			rc = tc_cli_fail(err, pid, "reading allocator statistics of");
 			break;
 		}
-		err = print_json(a, w, now() - t0);
+		err = print_json(a, w, tc_session_now() - t0);
 		if (err) {
 			rc = tc_cli_fail(err, pid, "printing statistics of");
 			break;
@@ -393,10 +391,10 @@ int tc_cmd_stats(int argc, char **argv)
 		if (walks)
 			continue;
 		next += watch;
-		double d = next - now();
+		double d = next - tc_session_now();
 
 		if (d < 0) {
-			next = now(); /* fell behind: no burst to catch up */
+			next = tc_session_now(); /* fell behind: no burst to catch up */
 			continue;
 		}
 		struct timespec ts = {(time_t)d, (long)((d - floor(d)) * 1e9)};

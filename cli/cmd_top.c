@@ -185,26 +185,19 @@ int tc_cmd_top(int argc, char **argv)
 	 * own: a full walk per refresh, and every 100 ms whether a collection is running.
 	 * Without it the memory line shows n/a. */
 	if (tc_alloc_monitor_open(r.t, &mon) == 0) {
-		struct tc_alloc_monitor_cfg mcfg = {.interval = interval, .tick = 0.1, .walk = true};
+		sigset_t quiet;
+		tc_session_quiet_signals(&quiet);
+		struct tc_alloc_monitor_cfg mcfg = {.interval = interval, .tick = 0.1, .walk = true,
+						    .block = &quiet};
 		if (tc_alloc_monitor_start(mon, &mcfg) != 0) {
 			tc_alloc_monitor_free(mon);
 			mon = NULL;
 		}
 	}
 
-	/* the sampling thread starts with these signals blocked, so they reach the UI */
-	sigset_t block, old;
-	sigemptyset(&block);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGHUP);
-	sigaddset(&block, SIGWINCH);
-	sigaddset(&block, SIGTSTP);
-	sigaddset(&block, SIGCONT);
-	pthread_sigmask(SIG_BLOCK, &block, &old);
-	int perr = pthread_create(&th, NULL, sampler_main, &r);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (perr != 0) {
+	/* the sampling thread starts with the stop, terminal and job-control signals blocked,
+	 * so they reach the UI */
+	if (tc_session_thread(&th, sampler_main, &r) != 0) {
 		fprintf(stderr, "%s: cannot start the sampling thread\n", tc_prog);
 		rc = TC_EXIT_RUNTIME;
 		goto out;

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli/args.h"
 #include "cli/cli.h"
@@ -126,4 +127,35 @@ volatile sig_atomic_t *tc_session_catch_stop(bool hup)
 	if (hup)
 		catch_once(SIGHUP);
 	return &stop_flag;
+}
+
+void tc_session_quiet_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGWINCH);
+	sigaddset(set, SIGTSTP);
+	sigaddset(set, SIGCONT);
+}
+
+int tc_session_thread(pthread_t *th, void *(*fn)(void *), void *arg)
+{
+	sigset_t block, old;
+	int err;
+
+	tc_session_quiet_signals(&block);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	err = pthread_create(th, NULL, fn, arg);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return err;
+}
+
+double tc_session_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }

@@ -8,6 +8,7 @@
 #define TC_SESSION_H
 
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <sys/types.h>
@@ -58,5 +59,16 @@ int tc_session_count(const char *arg, long lo, long hi, long *out);
  * early, cleanly). The handler (no SA_RESTART: a sleep returns at once) is installed once
  * per signal, however often this is called. */
 volatile sig_atomic_t *tc_session_catch_stop(bool hup);
+
+/* The signals the commands' main threads handle (SIGINT, SIGTERM, SIGHUP, SIGWINCH, SIGTSTP,
+ * SIGCONT), into *SET: every other thread starts with them blocked. */
+void tc_session_quiet_signals(sigset_t *set);
+
+/* Start a thread running FN(ARG) with those signals blocked in it, so they reach the calling
+ * thread. Returns 0 or pthread_create's error number. */
+int tc_session_thread(pthread_t *th, void *(*fn)(void *), void *arg);
+
+/* Monotonic seconds (CLOCK_MONOTONIC). */
+double tc_session_now(void);
 
 #endif

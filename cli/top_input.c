@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli/session.h"
 #include "cli/top_ui.h"
 #include "cli/top_view.h"
 #include "reader/proc.h"
@@ -108,7 +109,7 @@ static void step_interval(struct tc_top_ui *v, int dir)
 			}
 		}
 	}
-	double now = tc_top_now();
+	double now = tc_session_now();
 	if (v->next > now + v->interval)
 		v->next = now + v->interval;
 	if (v->cfg->alloc)
@@ -157,7 +158,7 @@ static void reset(struct tc_top_ui *v)
 	/* show the empty state at once, paused or not */
 	bool paused = v->paused;
 	v->paused = false;
-	double now = tc_top_now();
+	double now = tc_session_now();
 	take(v, now, false);
 	v->paused = paused;
 	v->next = now + v->interval;
@@ -310,7 +311,7 @@ enum tc_top_end tc_top_view_run(struct tc_top_shared *sh, const struct tc_top_vi
 	curs_set(0);
 
 	enum tc_top_end end = TC_TOP_QUIT;
-	v.start = tc_top_now();
+	v.start = tc_session_now();
 	/* the first view comes quickly; then one per interval */
 	v.next = v.start + (v.interval < 0.5 ? v.interval : 0.5);
 	bool dirty = true;
@@ -319,7 +320,7 @@ enum tc_top_end tc_top_view_run(struct tc_top_shared *sh, const struct tc_top_vi
 			end = TC_TOP_INTERRUPTED;
 			break;
 		}
-		double now = tc_top_now();
+		double now = tc_session_now();
 		if (!v.ended) {
 			pthread_mutex_lock(&sh->lock);
 			bool done = sh->done;
@@ -350,7 +351,7 @@ enum tc_top_end tc_top_view_run(struct tc_top_shared *sh, const struct tc_top_vi
 		}
 		int wait = POLL_MS;
 		if (!v.ended) {
-			double left = (v.next - tc_top_now()) * 1000;
+			double left = (v.next - tc_session_now()) * 1000;
 			if (left < wait)
 				wait = left < 1 ? 1 : (int)left;
 		}

@@ -6,7 +6,6 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include <time.h>
 
 #include "cli/top_model.h"
 #include "cli/top_view.h"
@@ -54,13 +53,6 @@ struct tc_top_ui {
 	bool ended, exited;
 	double duration;
 };
-
-static inline double tc_top_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 /* Draw the whole screen from V->shown (cli/top_view.c). */
 void tc_top_draw(struct tc_top_ui *v);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli/top_format.h"
+#include "cli/session.h"
 #include "cli/top_ui.h"
 #include "cli/top_view.h"
 #include "tc/common.h"
@@ -98,6 +99,18 @@ static void minor_field(struct flow *f, const char *text)
 		field(f, text, 0);
 }
 
+/* "LABEL VALUE" as a field, or a minor one (MINOR). */
+static void labeled(struct flow *f, const char *label, const char *value, bool minor)
+{
+	char b[256];
+
+	snprintf(b, sizeof b, "%s %s", label, value);
+	if (minor)
+		minor_field(f, b);
+	else
+		field(f, b, 0);
+}
+
 /* A field that takes what is left of the line (at least MIN columns), cut at the end. */
 static void field_rest(struct flow *f, const char *text, int min)
 {
@@ -145,12 +158,10 @@ static int draw_header(struct tc_top_ui *v, const struct tc_top_frame *fr, int w
 	memset(&s, 0, sizeof s);
 	if (fr && fr->valid)
 		tc_top_snap_summary(fr->snap, &v->q, &s);
-	tc_top_fmt_uptime(fr && fr->valid ? s.time - v->start : tc_top_now() - v->start, n1, sizeof n1);
-	snprintf(b, sizeof b, "up %s", n1);
-	field(&f, b, 0);
+	tc_top_fmt_uptime((fr && fr->valid ? s.time : tc_session_now()) - v->start, n1, sizeof n1);
+	labeled(&f, "up", n1, false);
 	tc_top_fmt_count(s.samples, n1, sizeof n1);
-	snprintf(b, sizeof b, "samples %s", n1);
-	field(&f, b, 0);
+	labeled(&f, "samples", n1, false);
 	snprintf(b, sizeof b, "rate %.1f/%g Hz", s.rate, c->rate_hz);
 	field(&f, b, 0);
 	tc_top_fmt_count(s.failed, n1, sizeof n1);
@@ -158,33 +169,27 @@ static int draw_header(struct tc_top_ui *v, const struct tc_top_frame *fr, int w
 		 s.samples ? 100.0 * (double)s.failed / (double)s.samples : 0.0);
 	field(&f, b, 0);
 	tc_top_fmt_count(s.missed, n1, sizeof n1);
-	snprintf(b, sizeof b, "missed %s", n1);
-	minor_field(&f, b);
+	labeled(&f, "missed", n1, true);
 	snprintf(b, sizeof b, "refresh %gs", v->interval);
 	field(&f, b, 0);
 	group_break(&f, compact);
 
 	tc_top_fmt_share(s.gil, n1, sizeof n1);
-	snprintf(b, sizeof b, "GIL %s", n1);
-	field(&f, b, 0);
+	labeled(&f, "GIL", n1, false);
 	/* on a CPU: from the threads' CPU time; from the samples' run states in cpu mode */
 	double cpu = fr && fr->valid ? cpu_share(v, fr) : -1;
 	if (cpu < 0)
 		cpu = s.cpu;
 	tc_top_fmt_share(cpu, n1, sizeof n1);
-	snprintf(b, sizeof b, "CPU %s", n1);
-	field(&f, b, 0);
+	labeled(&f, "CPU", n1, false);
 	tc_top_fmt_share(cpu < 0 ? -1 : 1 - cpu, n1, sizeof n1);
-	snprintf(b, sizeof b, "idle %s", n1);
-	field(&f, b, 0);
+	labeled(&f, "idle", n1, false);
 	tc_top_fmt_share(fr ? fr->mem.gc_running : -1, n1, sizeof n1);
-	snprintf(b, sizeof b, "GC %s", n1);
-	field(&f, b, 0);
+	labeled(&f, "GC", n1, false);
 	snprintf(b, sizeof b, "threads %zu/%zu%s", s.threads_seen, s.threads_total,
 		 c->main_only ? " (main only)" : "");
 	field(&f, b, 0);
-	snprintf(b, sizeof b, "mode %s", c->mode);
-	minor_field(&f, b);
+	labeled(&f, "mode", c->mode, true);
 	group_break(&f, compact);
 
 	const struct tc_top_memory *m = fr ? &fr->mem : &v->mem;
@@ -195,17 +200,13 @@ static int draw_header(struct tc_top_ui *v, const struct tc_top_frame *fr, int w
 	snprintf(b, sizeof b, "RSS %s%s%s", n1, spark[0] ? " " : "", spark);
 	field(&f, b, 0);
 	tc_top_fmt_bytes(m->rss_anon, n1, sizeof n1);
-	snprintf(b, sizeof b, "anon %s", n1);
-	minor_field(&f, b);
+	labeled(&f, "anon", n1, true);
 	tc_top_fmt_bytes(m->pymalloc_bytes, n1, sizeof n1);
-	snprintf(b, sizeof b, "pymalloc %s", n1);
-	field(&f, b, 0);
+	labeled(&f, "pymalloc", n1, false);
 	tc_top_fmt_int(m->arenas, n2, sizeof n2);
-	snprintf(b, sizeof b, "arenas %s", n2);
-	minor_field(&f, b);
+	labeled(&f, "arenas", n2, true);
 	tc_top_fmt_rate(m->gc_per_sec, n2, sizeof n2);
-	snprintf(b, sizeof b, "GC/s %s", n2);
-	minor_field(&f, b);
+	labeled(&f, "GC/s", n2, true);
 	group_break(&f, compact);
 	flow_break(&f);
 	return f.y > f.last_y + 1 ? f.last_y + 1 : f.y;

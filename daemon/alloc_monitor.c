@@ -25,6 +25,7 @@ struct tc_alloc_monitor {
 	pthread_cond_t cv;
 	bool done;
 	double interval, next_read;
+	double t_start;                   /* when started */
 	int err;
 	struct tc_alloc_reading latest;
 	/* the monitor's thread only */
@@ -110,6 +111,7 @@ static int reading(struct tc_alloc_monitor *m)
 	note_gc(m, &r->walk.sum);
 	r->seq = ++m->seq;
 	r->time = mono_now();
+	r->elapsed = r->time - m->t_start;
 	r->walked = m->cfg.walk;
 	r->ticks = m->ticks;
 	r->collecting = m->collecting;
@@ -174,23 +176,20 @@ static void *monitor_main(void *arg)
 
 int tc_alloc_monitor_start(struct tc_alloc_monitor *m, const struct tc_alloc_monitor_cfg *cfg)
 {
-	sigset_t block, old;
+	sigset_t old;
 	int err;
 
 	m->cfg = *cfg;
+	m->cfg.block = NULL; /* borrowed: used only here */
 	m->interval = cfg->interval > 0 ? cfg->interval : 1.0;
 	m->done = false;
 	m->err = 0;
-	sigemptyset(&block);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGHUP);
-	sigaddset(&block, SIGWINCH);
-	sigaddset(&block, SIGTSTP);
-	sigaddset(&block, SIGCONT);
-	pthread_sigmask(SIG_BLOCK, &block, &old);
+	m->t_start = mono_now();
+	if (cfg->block)
+		pthread_sigmask(SIG_BLOCK, cfg->block, &old);
 	err = pthread_create(&m->th, NULL, monitor_main, m);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (cfg->block)
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (err == 0)
 		m->started = true;
 	return err;

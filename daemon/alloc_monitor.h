@@ -6,11 +6,11 @@
  * (before the sampler starts using T), then reads only through a tc_remote of its own (a
  * tc_remote is not thread-safe, and the target's prefetcher is never used). Readings follow
  * absolute deadlines on the monotonic clock, so a slow reading does not shift the next one.
- * The thread starts with SIGINT, SIGTERM, SIGHUP, SIGWINCH, SIGTSTP and SIGCONT blocked:
- * those reach the command's own threads. */
+ * The caller says which signals the thread must not take (those its own threads handle). */
 #ifndef TC_ALLOC_MONITOR_H
 #define TC_ALLOC_MONITOR_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -23,6 +23,7 @@ struct tc_alloc_monitor;
 struct tc_alloc_reading {
 	uint64_t seq;             /* 1 for the first reading, then 2, 3, ...; 0: none yet */
 	double time;              /* monotonic seconds (CLOCK_MONOTONIC) when it was taken */
+	double elapsed;           /* seconds since tc_alloc_monitor_start */
 	bool walked;              /* WALK is a full walk; otherwise only WALK.sum was read */
 	struct tc_alloc_walk walk;
 	/* Summaries since the previous reading (this one's included) that knew the GC's state,
@@ -44,6 +45,7 @@ struct tc_alloc_monitor_cfg {
 				   * log covers the whole run (its -TC_ESRCH is not an error) */
 	tc_alloc_monitor_fn on_reading; /* NULL: only keep the latest */
 	void *ctx;
+	const sigset_t *block;    /* signals blocked in the monitor's thread; NULL: none */
 };
 
 /* Locate the allocator of T (reads through T->mem on this thread) and open a reader of its

@@ -8,53 +8,34 @@
 
 #include "cli/top_format.h"
 
-START_TEST(test_numbers)
+/* FN(V) into a buffer must give WANT. */
+#define CHECK_FMT(fn, v, want)                           \
+	do {                                             \
+		char b_[64];                             \
+		fn(v, b_, sizeof b_);                    \
+		ck_assert_str_eq(b_, want);              \
+	} while (0)
+
+START_TEST(test_numbers_and_times)
 {
-	char b[64];
-
-	tc_top_fmt_count(0, b, sizeof b);
-	ck_assert_str_eq(b, "0");
-	tc_top_fmt_count(999, b, sizeof b);
-	ck_assert_str_eq(b, "999");
-	tc_top_fmt_count(1234567, b, sizeof b);
-	ck_assert_str_eq(b, "1,234,567");
-	tc_top_fmt_bytes(-1, b, sizeof b);
-	ck_assert_str_eq(b, "n/a");
-	tc_top_fmt_bytes(512, b, sizeof b);
-	ck_assert_str_eq(b, "512 B");
-	tc_top_fmt_bytes(1536, b, sizeof b);
-	ck_assert_str_eq(b, "1.5 KiB");
-	tc_top_fmt_bytes(3LL << 30, b, sizeof b);
-	ck_assert_str_eq(b, "3.0 GiB");
-	tc_top_fmt_share(-1, b, sizeof b);
-	ck_assert_str_eq(b, "n/a");
-	tc_top_fmt_share(0.425, b, sizeof b);
-	ck_assert_str_eq(b, "42%");
-	tc_top_fmt_int(-1, b, sizeof b);
-	ck_assert_str_eq(b, "n/a");
-	tc_top_fmt_int(17, b, sizeof b);
-	ck_assert_str_eq(b, "17");
-	tc_top_fmt_rate(-0.5, b, sizeof b);
-	ck_assert_str_eq(b, "n/a");
-	tc_top_fmt_rate(2.25, b, sizeof b);
-	ck_assert_str_eq(b, "2.2");
-}
-END_TEST
-
-START_TEST(test_times)
-{
-	char b[64];
-
-	tc_top_fmt_secs(1.25, b, sizeof b);
-	ck_assert_str_eq(b, "1.25s");
-	tc_top_fmt_secs(125, b, sizeof b);
-	ck_assert_str_eq(b, "2m05s");
-	tc_top_fmt_secs(3720, b, sizeof b);
-	ck_assert_str_eq(b, "1h02m");
-	tc_top_fmt_uptime(3723.9, b, sizeof b);
-	ck_assert_str_eq(b, "1:02:03");
-	tc_top_fmt_uptime(-5, b, sizeof b);
-	ck_assert_str_eq(b, "0:00:00");
+	CHECK_FMT(tc_top_fmt_count, 0, "0");
+	CHECK_FMT(tc_top_fmt_count, 999, "999");
+	CHECK_FMT(tc_top_fmt_count, 1234567, "1,234,567");
+	CHECK_FMT(tc_top_fmt_bytes, -1, "n/a");
+	CHECK_FMT(tc_top_fmt_bytes, 512, "512 B");
+	CHECK_FMT(tc_top_fmt_bytes, 1536, "1.5 KiB");
+	CHECK_FMT(tc_top_fmt_bytes, 3LL << 30, "3.0 GiB");
+	CHECK_FMT(tc_top_fmt_share, -1, "n/a");
+	CHECK_FMT(tc_top_fmt_share, 0.425, "42%");
+	CHECK_FMT(tc_top_fmt_int, -1, "n/a");
+	CHECK_FMT(tc_top_fmt_int, 17, "17");
+	CHECK_FMT(tc_top_fmt_rate, -0.5, "n/a");
+	CHECK_FMT(tc_top_fmt_rate, 2.25, "2.2");
+	CHECK_FMT(tc_top_fmt_secs, 1.25, "1.25s");
+	CHECK_FMT(tc_top_fmt_secs, 125, "2m05s");
+	CHECK_FMT(tc_top_fmt_secs, 3720, "1h02m");
+	CHECK_FMT(tc_top_fmt_uptime, 3723.9, "1:02:03");
+	CHECK_FMT(tc_top_fmt_uptime, -5, "0:00:00");
 }
 END_TEST
 
@@ -146,8 +127,7 @@ int main(void)
 {
 	Suite *s = suite_create("top_format");
 	TCase *tc = tcase_create("core");
-	tcase_add_test(tc, test_numbers);
-	tcase_add_test(tc, test_times);
+	tcase_add_test(tc, test_numbers_and_times);
 	tcase_add_test(tc, test_fit_ascii);
 	tcase_add_test(tc, test_fit_utf8);
 	tcase_add_test(tc, test_sparkline);
