@@ -52,22 +52,18 @@ static struct timespec to_timespec(double t)
 	return ts;
 }
 
-int tc_alloc_monitor_open(struct tc_target *t, struct tc_alloc_monitor **out)
+int tc_alloc_monitor_new(struct tc_alloc *a, struct tc_remote *mem, struct tc_alloc_monitor **out)
 {
 	struct tc_alloc_monitor *m = calloc(1, sizeof *m);
 	pthread_condattr_t ca;
-	int err;
 
-	if (!m)
+	if (!m) {
+		tc_remote_free(mem);
+		tc_alloc_free(a);
 		return -TC_ENOMEM;
-	err = tc_alloc_open(t, &m->a);
-	if (!err)
-		err = tc_remote_open(t->pid, &m->mem);
-	if (err) {
-		tc_alloc_free(m->a);
-		free(m);
-		return err;
 	}
+	m->a = a;
+	m->mem = mem;
 	pthread_mutex_init(&m->mu, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -75,6 +71,21 @@ int tc_alloc_monitor_open(struct tc_target *t, struct tc_alloc_monitor **out)
 	pthread_condattr_destroy(&ca);
 	*out = m;
 	return 0;
+}
+
+int tc_alloc_monitor_open(struct tc_target *t, struct tc_alloc_monitor **out)
+{
+	struct tc_alloc *a = NULL;
+	struct tc_remote *mem = NULL;
+	int err = tc_alloc_open(t, &a);
+
+	if (!err)
+		err = tc_remote_open(t->pid, &mem);
+	if (err) {
+		tc_alloc_free(a);
+		return err;
+	}
+	return tc_alloc_monitor_new(a, mem, out);
 }
 
 const struct tc_alloc *tc_alloc_monitor_alloc(const struct tc_alloc_monitor *m)

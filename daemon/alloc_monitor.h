@@ -53,6 +53,11 @@ struct tc_alloc_monitor_cfg {
  * -TC_ENOMEM. */
 int tc_alloc_monitor_open(struct tc_target *t, struct tc_alloc_monitor **out);
 
+/* A monitor over allocator A read through MEM (a reader of the same target that no other
+ * thread uses; unit tests pass a synthetic image). Takes ownership of both, also on failure.
+ * Returns 0 and *OUT, or -TC_ENOMEM. */
+int tc_alloc_monitor_new(struct tc_alloc *a, struct tc_remote *mem, struct tc_alloc_monitor **out);
+
 /* The allocator being read (borrowed, read-only), e.g. for tc_alloc_json. */
 const struct tc_alloc *tc_alloc_monitor_alloc(const struct tc_alloc_monitor *m);
 
