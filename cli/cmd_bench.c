@@ -34,6 +34,15 @@ static void hit_rate(cJSON *c, const char *hit_key, uint64_t hits, const char *m
 	num(c, rate_key, ratio((double)hits, (double)(hits + misses)));
 }
 
+/* What a per-thread cache holds: threads, frames (of CAPACITY) and threads evicted. */
+static void held(cJSON *c, double threads, double frames, double capacity, double evicted)
+{
+	num(c, "threads", threads);
+	num(c, "frames_held", frames);
+	num(c, "capacity_frames", capacity);
+	num(c, "evicted_threads", evicted);
+}
+
 /* The report as one JSON object (keys in DESIGN.md, plus what explains the cost). */
 static int print_json(pid_t pid, const struct tc_target *t, const struct tc_walker *w,
 		      const struct tc_profile_stats *st, const struct tc_sampler_report *rep)
@@ -83,19 +92,13 @@ static int print_json(pid_t pid, const struct tc_target *t, const struct tc_walk
 	c = cJSON_AddObjectToObject(o, "frame_cache");
 	if (c) {
 		hit_rate(c, "reused", rep->fc.reused, "resolved", rep->fc.resolved, "hit_rate");
-		num(c, "threads", (double)rep->fc.threads);
-		num(c, "frames_held", (double)rep->fc.frames);
-		num(c, "capacity_frames", TC_FC_MAX_FRAMES);
-		num(c, "evicted_threads", (double)rep->fc.evicted);
+		held(c, rep->fc.threads, rep->fc.frames, TC_FC_MAX_FRAMES, rep->fc.evicted);
 		num(c, "uncached_stacks", (double)rep->fc.uncached);
 	}
 	c = cJSON_AddObjectToObject(o, "chain_memo");
 	if (c) {
 		hit_rate(c, "taken", rep->chain.taken, "chased", rep->chain.chased, "taken_rate");
-		num(c, "threads", (double)rep->chain.threads);
-		num(c, "frames_held", (double)rep->chain.frames);
-		num(c, "capacity_frames", TC_CM_MAX_FRAMES);
-		num(c, "evicted_threads", (double)rep->chain.evicted);
+		held(c, rep->chain.threads, rep->chain.frames, TC_CM_MAX_FRAMES, rep->chain.evicted);
 	}
 	c = cJSON_AddObjectToObject(o, "frame_memo");
 	if (c) {

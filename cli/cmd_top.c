@@ -4,10 +4,12 @@
  * Two threads. The sampling thread runs tc_sampler_run (absolute deadlines, as `attach`)
  * and, from its observer, feeds each instant into the model (cli/top_model.c) under a mutex
  * held only for that; frame ids are resolved through the profile there, the only thread
- * allowed to touch it. The UI thread (cli/top_view.c) copies the model into a snapshot once
- * per refresh, under the same mutex, and draws from the copy, so a slow terminal never
- * delays a sample. Signals are blocked in the sampling thread: SIGINT, SIGTERM, SIGHUP and
- * SIGWINCH reach the UI thread, which restores the terminal on every way out. */
+ * allowed to touch it. The UI thread (cli/top_input.c, drawing in cli/top_view.c) copies the
+ * model into a snapshot once per refresh, under the same mutex, and draws from the copy, so
+ * a slow terminal never delays a sample. A third thread, the allocator monitor
+ * (daemon/alloc_monitor.h), reads the memory figures the header shows. Signals are blocked
+ * in both helper threads: SIGINT, SIGTERM, SIGHUP and SIGWINCH reach the UI thread, which
+ * restores the terminal on every way out. */
 #include <locale.h>
 #include <pthread.h>
 #include <signal.h>
