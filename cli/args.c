@@ -82,59 +82,54 @@ out:
 	return err;
 }
 
-/* Find SUFFIX in TABLE of N units, case-insensitively; NULL when absent. */
-static const struct tc_unit *tc_find_unit(const struct tc_unit *table, size_t n,
-					  const char *suffix)
+/* A number and its unit from TABLE (N entries, suffixes matched case-insensitively): *V and
+ * *U. Returns 0, or -TC_EINVAL when S is NULL, does not start with a number, or ends in
+ * anything but one of the suffixes. */
+static int tc_parse_with_unit(const char *s, const struct tc_unit *table, size_t n, double *v,
+			      const struct tc_unit **u)
 {
+	const char *rest;
+
+	if (!s || tc_parse_decimal(s, v, &rest))
+		return -TC_EINVAL;
 	for (size_t i = 0; i < n; i++) {
-		if (!strcasecmp(table[i].suffix, suffix))
-			return &table[i];
+		if (!strcasecmp(table[i].suffix, rest)) {
+			*u = &table[i];
+			return 0;
+		}
 	}
-	return NULL;
+	return -TC_EINVAL;
 }
 
 /* Frequencies multiply, intervals divide; the result must lie in (0, 1 MHz]. */
 int tc_parse_rate(const char *s, double *hz)
 {
 	const struct tc_unit *u;
-	const char *rest;
 	double v, r;
-	int err = -TC_EINVAL;
 
-	if (!s || tc_parse_decimal(s, &v, &rest))
-		goto out;
-	u = tc_find_unit(tc_rate_units, TC_ARRAY_LEN(tc_rate_units), rest);
-	if (!u || !(v > 0) || !isfinite(v))
-		goto out;
+	if (tc_parse_with_unit(s, tc_rate_units, TC_ARRAY_LEN(tc_rate_units), &v, &u) ||
+	    !(v > 0) || !isfinite(v))
+		return -TC_EINVAL;
 	r = u->interval ? u->per / v : v * u->per;
 	if (!(r > 0) || !isfinite(r) || r > TC_RATE_MAX_HZ)
-		goto out;
+		return -TC_EINVAL;
 	*hz = r;
-	err = 0;
-out:
-	return err;
+	return 0;
 }
 
 /* Any positive finite number of seconds after applying the unit. */
 int tc_parse_duration(const char *s, double *seconds)
 {
 	const struct tc_unit *u;
-	const char *rest;
 	double v, r;
-	int err = -TC_EINVAL;
 
-	if (!s || tc_parse_decimal(s, &v, &rest))
-		goto out;
-	u = tc_find_unit(tc_duration_units, TC_ARRAY_LEN(tc_duration_units), rest);
-	if (!u)
-		goto out;
+	if (tc_parse_with_unit(s, tc_duration_units, TC_ARRAY_LEN(tc_duration_units), &v, &u))
+		return -TC_EINVAL;
 	r = v * u->per;
 	if (!(r > 0) || !isfinite(r))
-		goto out;
+		return -TC_EINVAL;
 	*seconds = r;
-	err = 0;
-out:
-	return err;
+	return 0;
 }
 
 /* Digits only: strtol alone would also take leading spaces, a sign, and "0x" after them. */

@@ -37,14 +37,8 @@ void tc_usage(FILE *out, const char *command);
 int tc_usage_error(const char *command, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/* tc_parse_pid (a PID operand) is in cli/args.h. */
-
-/* The operands ARGV[FIRST..ARGC) of COMMAND must be exactly one PID. Returns 0 and *PID, or
- * the usage exit code after reporting what is wrong. */
-int tc_cli_one_pid(const char *command, int argc, char **argv, int first, pid_t *pid);
-
-/* Make SIGINT and SIGTERM set the returned flag (ending a recording early, cleanly). */
-volatile sig_atomic_t *tc_cli_catch_stop(void);
+/* The PID operand, the options every command shares and the stop signals are in
+ * cli/session.h. */
 
 /* Attach to PID, printing a clear message on failure. Returns 0 and *T, or the exit code
  * to use. */

@@ -7,21 +7,20 @@
  * still write the file; a target that exits ends it too (exit 0, with a note). */
 #include <cjson/cJSON.h>
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli/args.h"
 #include "cli/cli.h"
 #include "cli/outfile.h"
+#include "cli/session.h"
 #include "daemon/alloc.h"
+#include "daemon/alloc_monitor.h"
 #include "daemon/sampler.h"
 #include "daemon/sinks/sink.h"
 #include "reader/proc.h"
@@ -84,44 +83,25 @@ static int emit(struct output *o, struct tc_profile *p, const char *path, enum t
 }
 
 /* --alloc-log FILE: the allocator summary (daemon/alloc.h) as one JSON line per second,
- * written by a thread of its own so the sampler's timing is untouched. The thread reads
- * through a tc_remote of its own (a tc_remote is not thread-safe, and the sampler's
- * prefetcher is not used). Lines are flushed as written, so the file is complete up to the
- * last line whatever ends the recording. */
+ * written from the allocator monitor's thread (daemon/alloc_monitor.h) so the sampler's
+ * timing is untouched. Lines are flushed as written, so the file is complete up to the last
+ * line whatever ends the recording. */
 struct alloc_log {
-	pthread_t th;
-	bool started;
-	struct tc_alloc *a;
-	struct tc_remote *mem;
+	struct tc_alloc_monitor *mon;
 	struct tc_outfile out;
 	FILE *f; /* out.f */
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	bool done;
-	double t0;
-	int err;
 	unsigned long lines;
 };
 
-static double mono_now(void)
+/* The monitor's callback: append one summary line. Returns 0 or an error. */
+static int alloc_log_line(void *ctx, const struct tc_alloc *a, const struct tc_alloc_reading *r)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-/* Append one summary line. Returns 0 or an error (-TC_ESRCH: the target is gone). */
-static int alloc_log_line(struct alloc_log *l)
-{
-	struct tc_alloc_summary s;
-	int err = tc_alloc_summary(l->a, l->mem, &s);
-	if (err)
-		return err;
-	cJSON *j = tc_alloc_json(l->a, &s, NULL);
+	struct alloc_log *l = ctx;
+	cJSON *j = tc_alloc_json(a, &r->walk.sum, NULL);
 	if (!j)
 		return -TC_ENOMEM;
-	cJSON_AddNumberToObject(j, "time", mono_now() - l->t0);
-	err = tc_outfile_put_json(l->f, j);
+	cJSON_AddNumberToObject(j, "time", r->elapsed);
+	int err = tc_outfile_put_json(l->f, j);
 	cJSON_Delete(j);
 	if (!err && (fflush(l->f) != 0 || ferror(l->f))) {
 		l->out.err = errno; /* the reason, for the message when the log is closed */
@@ -132,93 +112,46 @@ static int alloc_log_line(struct alloc_log *l)
 	return err;
 }
 
-static void *alloc_log_main(void *arg)
-{
-	struct alloc_log *l = arg;
-	struct timespec next;
-	clock_gettime(CLOCK_MONOTONIC, &next);
-	pthread_mutex_lock(&l->mu);
-	while (!l->done) {
-		pthread_mutex_unlock(&l->mu);
-		int err = alloc_log_line(l);
-		pthread_mutex_lock(&l->mu);
-		if (err) {
-			l->err = err;
-			break;
-		}
-		next.tv_sec += 1;
-		while (!l->done && pthread_cond_timedwait(&l->cv, &l->mu, &next) != ETIMEDOUT)
-			;
-	}
-	bool last = l->done && !l->err;
-	pthread_mutex_unlock(&l->mu);
-	/* one more line at the end, so the file covers the whole recording */
-	if (last) {
-		int err = alloc_log_line(l);
-		if (err && err != -TC_ESRCH)
-			l->err = err;
-	}
-	return NULL;
-}
-
-/* Open FILE and start the thread for T. Returns 0 or an exit code (message printed). */
+/* Open FILE and start the monitor for T. Returns 0 or an exit code (message printed). */
 static int alloc_log_start(struct alloc_log *l, struct tc_target *t, const char *path)
 {
-	pthread_condattr_t ca;
-	sigset_t block, old;
-	int err;
-
 	/* streamed, not renamed into place: the log is complete up to its last line, and can
 	 * be read while it grows */
-	err = tc_outfile_open(path, TC_OUT_STREAM, &l->out);
+	int err = tc_outfile_open(path, TC_OUT_STREAM, &l->out);
 	if (err)
 		return err;
 	l->f = l->out.f;
 	/* located on this thread through t->mem, before the sampler starts using it */
-	err = tc_alloc_open(t, &l->a);
-	if (!err)
-		err = tc_remote_open(t->pid, &l->mem);
+	err = tc_alloc_monitor_open(t, &l->mon);
 	if (err)
 		return tc_cli_fail(err, t->pid, "locating the allocator of");
-	pthread_mutex_init(&l->mu, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&l->cv, &ca);
-	pthread_condattr_destroy(&ca);
-	l->t0 = mono_now();
-	/* Ctrl-C and SIGTERM must reach the sampling thread, not this one */
-	sigemptyset(&block);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGTERM);
-	pthread_sigmask(SIG_BLOCK, &block, &old);
-	err = pthread_create(&l->th, NULL, alloc_log_main, l);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	/* Ctrl-C and SIGTERM must reach the sampling thread, not the monitor's */
+	sigset_t quiet;
+	tc_session_quiet_signals(&quiet);
+	struct tc_alloc_monitor_cfg cfg = {.interval = 1.0, .last_reading = true,
+					   .on_reading = alloc_log_line, .ctx = l, .block = &quiet};
+	err = tc_alloc_monitor_start(l->mon, &cfg);
 	if (err) {
 		fprintf(stderr, "%s: cannot start the allocator log thread: %s\n", tc_prog,
 			strerror(err));
 		return TC_EXIT_RUNTIME;
 	}
-	l->started = true;
 	return 0;
 }
 
-/* Stop the thread, close the file. Returns 0 or an exit code (message printed). */
+/* Stop the monitor, close the file. Returns 0 or an exit code (message printed). */
 static int alloc_log_stop(struct alloc_log *l, const char *path)
 {
 	int rc = 0;
 
-	if (l->started) {
-		pthread_mutex_lock(&l->mu);
-		l->done = true;
-		pthread_cond_signal(&l->cv);
-		pthread_mutex_unlock(&l->mu);
-		pthread_join(l->th, NULL);
-		l->started = false;
-		pthread_cond_destroy(&l->cv);
-		pthread_mutex_destroy(&l->mu);
-		if (l->err && l->err != -TC_ESRCH && l->err != -TC_EIO) {
+	if (l->mon) {
+		int err = tc_alloc_monitor_stop(l->mon);
+
+		tc_alloc_monitor_free(l->mon);
+		l->mon = NULL;
+		if (err && err != -TC_ESRCH && err != -TC_EIO) {
 			fprintf(stderr, "%s: allocator log %s stopped early: %s\n", tc_prog,
-				path, tc_strerror(l->err));
+				path, tc_strerror(err));
 			rc = TC_EXIT_RUNTIME;
 		}
 	}
@@ -230,11 +163,49 @@ static int alloc_log_stop(struct alloc_log *l, const char *path)
 			rc = crc;
 	}
 	l->f = NULL;
-	tc_remote_free(l->mem);
-	l->mem = NULL;
-	tc_alloc_free(l->a);
-	l->a = NULL;
 	return rc;
+}
+
+struct attach_opts {
+	struct tc_sampler_opts so;
+	const char *out, *alloc_path;
+	enum tc_format fmt;
+};
+
+static int attach_option(void *ctx, int opt, const char *arg)
+{
+	struct attach_opts *o = ctx;
+
+	switch (opt) {
+	case 'r':
+		if (tc_parse_rate(arg, &o->so.rate_hz) != 0)
+			return tc_usage_error("attach", "bad rate '%s' (try 1000, 1khz, 10k, 250us)", arg);
+		break;
+	case 'd':
+		if (tc_parse_duration(arg, &o->so.duration) != 0)
+			return tc_usage_error("attach", "bad duration '%s' (seconds, e.g. 10 or 500ms)", arg);
+		break;
+	case 'o':
+		if (!arg[0])
+			return tc_usage_error("attach", "-o needs a file name ('-' for stdout)");
+		o->out = arg;
+		break;
+	case 'f':
+		o->fmt = tc_format_from_name(arg);
+		if (o->fmt == TC_FMT_NONE) {
+			char names[256];
+
+			tc_sink_names(names, sizeof names);
+			return tc_usage_error("attach", "unknown format '%s' (%s)", arg, names);
+		}
+		break;
+	default: /* 'A' */
+		if (!arg[0])
+			return tc_usage_error("attach", "--alloc-log needs a file name ('-' for stdout)");
+		o->alloc_path = arg;
+		break;
+	}
+	return 0;
 }
 
 int tc_cmd_attach(int argc, char **argv)
@@ -244,79 +215,24 @@ int tc_cmd_attach(int argc, char **argv)
 		{"duration", required_argument, NULL, 'd'},
 		{"output", required_argument, NULL, 'o'},
 		{"format", required_argument, NULL, 'f'},
-		{"threads", required_argument, NULL, 'T'},
-		{"mode", required_argument, NULL, 'M'},
+		TC_SESSION_OPT_THREADS,
+		TC_SESSION_OPT_MODE,
 		{"alloc-log", required_argument, NULL, 'A'},
-		{"help", no_argument, NULL, 'h'},
+		TC_SESSION_OPT_HELP,
 		{0, 0, 0, 0},
 	};
-	struct tc_sampler_opts so = {.rate_hz = 1000, .mode = TC_MODE_WALL};
-	const char *out = NULL, *mode = "wall", *alloc_path = NULL;
-	enum tc_format fmt = TC_FMT_NONE;
-	pid_t pid = 0;
-	int c;
-
-	optind = 1;
-	opterr = 0;
+	struct attach_opts o = {.so = {.rate_hz = 1000, .mode = TC_MODE_WALL}, .fmt = TC_FMT_NONE};
+	struct tc_session ss;
 	/* GNU getopt permutes: options may come before or after the PID */
-	while ((c = getopt_long(argc, argv, "r:d:o:f:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'r':
-			if (tc_parse_rate(optarg, &so.rate_hz) != 0)
-				return tc_usage_error("attach", "bad rate '%s' (try 1000, 1khz, 10k, 250us)", optarg);
-			break;
-		case 'd':
-			if (tc_parse_duration(optarg, &so.duration) != 0)
-				return tc_usage_error("attach", "bad duration '%s' (seconds, e.g. 10 or 500ms)", optarg);
-			break;
-		case 'o':
-			if (!optarg[0])
-				return tc_usage_error("attach", "-o needs a file name ('-' for stdout)");
-			out = optarg;
-			break;
-		case 'f':
-			fmt = tc_format_from_name(optarg);
-			if (fmt == TC_FMT_NONE) {
-				char names[256];
-
-				tc_sink_names(names, sizeof names);
-				return tc_usage_error("attach", "unknown format '%s' (%s)", optarg, names);
-			}
-			break;
-		case 'T':
-			if (strcmp(optarg, "main") == 0)
-				so.main_only = true;
-			else if (strcmp(optarg, "all") != 0)
-				return tc_usage_error("attach", "--threads takes all or main, not '%s'", optarg);
-			break;
-		case 'M':
-			if (strcmp(optarg, "wall") == 0)
-				so.mode = TC_MODE_WALL;
-			else if (strcmp(optarg, "cpu") == 0)
-				so.mode = TC_MODE_CPU;
-			else if (strcmp(optarg, "gil") == 0)
-				so.mode = TC_MODE_GIL;
-			else
-				return tc_usage_error("attach", "--mode takes wall, cpu or gil, not '%s'", optarg);
-			mode = optarg;
-			break;
-		case 'A':
-			if (!optarg[0])
-				return tc_usage_error("attach", "--alloc-log needs a file name ('-' for stdout)");
-			alloc_path = optarg;
-			break;
-		case 'h':
-			tc_usage(stdout, "attach");
-			return TC_EXIT_OK;
-		case ':':
-			return tc_usage_error("attach", "option %s needs a value", argv[optind - 1]);
-		default:
-			return tc_usage_error("attach", "unknown option: %s", argv[optind - 1]);
-		}
-	}
-	int urc = tc_cli_one_pid("attach", argc, argv, optind, &pid);
-	if (urc)
+	int urc = tc_session_parse(&ss, "attach", "r:d:o:f:h", opts, attach_option, &o, argc, argv);
+	if (urc != TC_SESSION_RUN)
 		return urc;
+	struct tc_sampler_opts so = o.so;
+	const char *out = o.out, *mode = ss.mode_name, *alloc_path = o.alloc_path;
+	enum tc_format fmt = o.fmt;
+	pid_t pid = ss.pid;
+	so.mode = ss.mode;
+	so.main_only = ss.main_only;
 	if (fmt == TC_FMT_NONE)
 		fmt = out && strcmp(out, "-") != 0 ? tc_format_from_path(out) : TC_FMT_NONE;
 	if (fmt == TC_FMT_NONE)
@@ -335,7 +251,7 @@ int tc_cmd_attach(int argc, char **argv)
 			goto out;
 	}
 
-	so.stop = tc_cli_catch_stop();
+	so.stop = tc_session_catch_stop(false);
 	signal(SIGPIPE, SIG_IGN);
 
 	char cmdline[256] = "";

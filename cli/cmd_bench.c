@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* `tachyon-c bench PID [-d SECONDS] [--json]`: sample back to back and report the cost. */
 #include <cjson/cJSON.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +9,7 @@
 #include "cli/args.h"
 #include "cli/cli.h"
 #include "cli/outfile.h"
+#include "cli/session.h"
 #include "daemon/sinks/escape.h"
 #include "daemon/sampler.h"
 #include "daemon/source.h"
@@ -23,6 +23,24 @@ static double ratio(double a, double b)
 static cJSON *num(cJSON *o, const char *k, double v)
 {
 	return cJSON_AddNumberToObject(o, k, v);
+}
+
+/* HIT_KEY: HITS, MISS_KEY: MISSES, then RATE_KEY: the share of hits. */
+static void hit_rate(cJSON *c, const char *hit_key, uint64_t hits, const char *miss_key,
+		     uint64_t misses, const char *rate_key)
+{
+	num(c, hit_key, (double)hits);
+	num(c, miss_key, (double)misses);
+	num(c, rate_key, ratio((double)hits, (double)(hits + misses)));
+}
+
+/* What a per-thread cache holds: threads, frames (of CAPACITY) and threads evicted. */
+static void held(cJSON *c, double threads, double frames, double capacity, double evicted)
+{
+	num(c, "threads", threads);
+	num(c, "frames_held", frames);
+	num(c, "capacity_frames", capacity);
+	num(c, "evicted_threads", evicted);
 }
 
 /* The report as one JSON object (keys in DESIGN.md, plus what explains the cost). */
@@ -56,10 +74,7 @@ static int print_json(pid_t pid, const struct tc_target *t, const struct tc_walk
 	num(o, "cpu_us_per_sample", ratio(cpu * 1e6, n));
 	c = cJSON_AddObjectToObject(o, "code_cache");
 	if (c) {
-		num(c, "hits", (double)rep->code.hits);
-		num(c, "misses", (double)rep->code.misses);
-		num(c, "hit_rate", ratio((double)rep->code.hits,
-					 (double)(rep->code.hits + rep->code.misses)));
+		hit_rate(c, "hits", rep->code.hits, "misses", rep->code.misses, "hit_rate");
 		num(c, "entries", (double)rep->code.entries);
 		num(c, "capacity", (double)rep->code.capacity);
 		num(c, "flushes", (double)rep->code.flushes);
@@ -76,41 +91,23 @@ static int print_json(pid_t pid, const struct tc_target *t, const struct tc_walk
 	}
 	c = cJSON_AddObjectToObject(o, "frame_cache");
 	if (c) {
-		num(c, "reused", (double)rep->fc.reused);
-		num(c, "resolved", (double)rep->fc.resolved);
-		num(c, "hit_rate", ratio((double)rep->fc.reused,
-					 (double)(rep->fc.reused + rep->fc.resolved)));
-		num(c, "threads", (double)rep->fc.threads);
-		num(c, "frames_held", (double)rep->fc.frames);
-		num(c, "capacity_frames", TC_FC_MAX_FRAMES);
-		num(c, "evicted_threads", (double)rep->fc.evicted);
+		hit_rate(c, "reused", rep->fc.reused, "resolved", rep->fc.resolved, "hit_rate");
+		held(c, rep->fc.threads, rep->fc.frames, TC_FC_MAX_FRAMES, rep->fc.evicted);
 		num(c, "uncached_stacks", (double)rep->fc.uncached);
 	}
 	c = cJSON_AddObjectToObject(o, "chain_memo");
 	if (c) {
-		num(c, "taken", (double)rep->chain.taken);
-		num(c, "chased", (double)rep->chain.chased);
-		num(c, "taken_rate", ratio((double)rep->chain.taken,
-					   (double)(rep->chain.taken + rep->chain.chased)));
-		num(c, "threads", (double)rep->chain.threads);
-		num(c, "frames_held", (double)rep->chain.frames);
-		num(c, "capacity_frames", TC_CM_MAX_FRAMES);
-		num(c, "evicted_threads", (double)rep->chain.evicted);
+		hit_rate(c, "taken", rep->chain.taken, "chased", rep->chain.chased, "taken_rate");
+		held(c, rep->chain.threads, rep->chain.frames, TC_CM_MAX_FRAMES, rep->chain.evicted);
 	}
 	c = cJSON_AddObjectToObject(o, "frame_memo");
 	if (c) {
-		num(c, "hits", (double)rep->frame_hits);
-		num(c, "misses", (double)rep->frame_misses);
-		num(c, "hit_rate", ratio((double)rep->frame_hits,
-					 (double)(rep->frame_hits + rep->frame_misses)));
+		hit_rate(c, "hits", rep->frame_hits, "misses", rep->frame_misses, "hit_rate");
 	}
 	c = cJSON_AddObjectToObject(o, "prefetch");
 	if (c) {
 		num(c, "walks", (double)rep->pf.walks);
-		num(c, "hits", (double)rep->pf.hits);
-		num(c, "misses", (double)rep->pf.misses);
-		num(c, "hit_rate", ratio((double)rep->pf.hits,
-					 (double)(rep->pf.hits + rep->pf.misses)));
+		hit_rate(c, "hits", rep->pf.hits, "misses", rep->pf.misses, "hit_rate");
 		num(c, "ranges_per_walk", ratio((double)rep->pf.batch_ranges,
 						(double)rep->pf.walks));
 		num(c, "bytes_per_walk", ratio((double)rep->pf.batch_bytes,
@@ -142,42 +139,39 @@ static int print_json(pid_t pid, const struct tc_target *t, const struct tc_walk
 	return err;
 }
 
+struct bench_opts {
+	double duration;
+	bool json;
+};
+
+static int bench_option(void *ctx, int opt, const char *arg)
+{
+	struct bench_opts *o = ctx;
+
+	if (opt == 'j')
+		o->json = true;
+	else if (tc_parse_duration(arg, &o->duration) != 0) /* 'd' */
+		return tc_usage_error("bench", "bad duration '%s'", arg);
+	return 0;
+}
+
 int tc_cmd_bench(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"duration", required_argument, NULL, 'd'},
 		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
+		TC_SESSION_OPT_HELP,
 		{0, 0, 0, 0},
 	};
-	struct tc_sampler_report rep;
-	struct tc_sampler_opts so = {.rate_hz = 0, .duration = 5,
-				     .report = &rep};
-	bool json = false;
-	pid_t pid = 0;
-	int c;
-
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "d:jh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'd':
-			if (tc_parse_duration(optarg, &so.duration) != 0)
-				return tc_usage_error("bench", "bad duration '%s'", optarg);
-			break;
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			tc_usage(stdout, "bench");
-			return TC_EXIT_OK;
-		default:
-			return tc_usage_error("bench", "unknown option: %s", argv[optind - 1]);
-		}
-	}
-	int urc = tc_cli_one_pid("bench", argc, argv, optind, &pid);
-	if (urc)
+	struct bench_opts o = {.duration = 5, .json = false};
+	struct tc_session ss;
+	int urc = tc_session_parse(&ss, "bench", "d:jh", opts, bench_option, &o, argc, argv);
+	if (urc != TC_SESSION_RUN)
 		return urc;
+	struct tc_sampler_report rep;
+	struct tc_sampler_opts so = {.rate_hz = 0, .duration = o.duration, .report = &rep};
+	bool json = o.json;
+	pid_t pid = ss.pid;
 
 	struct tc_target *t = NULL;
 	struct tc_walker *w = NULL;
@@ -186,7 +180,7 @@ int tc_cmd_bench(int argc, char **argv)
 	int rc = tc_cli_attach(pid, &t);
 	if (rc)
 		return rc;
-	so.stop = tc_cli_catch_stop();
+	so.stop = tc_session_catch_stop(false);
 
 	struct tc_profile_meta meta = {.pid = pid, .python_version = t->version, .mode = "wall"};
 	p = tc_profile_new(&meta);

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* `tachyon-c dump PID [--json]`: one consistent snapshot of every thread's stack. */
 #include <cjson/cJSON.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
 #include "cli/outfile.h"
+#include "cli/session.h"
 #include "daemon/sinks/escape.h"
 #include "daemon/walker.h"
 
@@ -161,45 +161,40 @@ static void print_text(struct tc_walker *w, const struct tc_snapshot *s)
 	}
 }
 
+struct dump_opts {
+	bool json;
+	long walks;
+};
+
+static int dump_option(void *ctx, int opt, const char *arg)
+{
+	struct dump_opts *o = ctx;
+
+	if (opt == 'j') {
+		o->json = true;
+	} else if (tc_session_count(arg, 1, 1000, &o->walks) != 0) { /* 'w' */
+		return tc_usage_error("dump", "--walks takes 1 to 1000, not '%s'", arg);
+	}
+	return 0;
+}
+
 int tc_cmd_dump(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"json", no_argument, NULL, 'j'},
 		{"walks", required_argument, NULL, 'w'},
-		{"help", no_argument, NULL, 'h'},
+		TC_SESSION_OPT_HELP,
 		{0, 0, 0, 0},
 	};
-	bool json = false;
-	long walks = 1;
-	int c;
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "jw:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json = true;
-			break;
-		case 'w': {
-			char *end;
-			walks = strtol(optarg, &end, 10);
-			if (*end || walks < 1 || walks > 1000)
-				return tc_usage_error("dump", "--walks takes 1 to 1000, not '%s'", optarg);
-			break;
-		}
-		case 'h':
-			tc_usage(stdout, "dump");
-			return TC_EXIT_OK;
-		case ':':
-			return tc_usage_error("dump", "option %s needs a value", argv[optind - 1]);
-		default:
-			return tc_usage_error("dump", "unknown option: %s", argv[optind - 1]);
-		}
-	}
+	struct dump_opts o = {.json = false, .walks = 1};
+	struct tc_session ss;
 	/* GNU getopt permutes, so the PID may come before or after the options */
-	pid_t pid = 0;
-	int urc = tc_cli_one_pid("dump", argc, argv, optind, &pid);
-	if (urc)
+	int urc = tc_session_parse(&ss, "dump", "jw:h", opts, dump_option, &o, argc, argv);
+	if (urc != TC_SESSION_RUN)
 		return urc;
+	pid_t pid = ss.pid;
+	bool json = o.json;
+	long walks = o.walks;
 
 	struct tc_target *t = NULL;
 	struct tc_walker *w = NULL;

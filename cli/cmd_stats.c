@@ -4,7 +4,6 @@
  * permissions as attach; the target is never stopped or written to). */
 #include <cjson/cJSON.h>
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +13,7 @@
 #include "cli/args.h"
 #include "cli/cli.h"
 #include "cli/outfile.h"
+#include "cli/session.h"
 #include "daemon/alloc.h"
 #include "daemon/sinks/escape.h"
 
@@ -168,14 +168,6 @@ static int print_json(const struct tc_alloc *a, const struct tc_alloc_walk *w, d
 	return err;
 }
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static int cmp_double(const void *x, const void *y)
 {
 	double a = *(const double *)x, b = *(const double *)y;
@@ -197,13 +189,29 @@ static cJSON *timing(double *t, size_t n, double unit)
 	return o;
 }
 
+/* N summaries (or, with WALK, N full walks into *W) back to back; each one's seconds into
+ * TS[0..N). Returns 0 or the first error. */
+static int time_reads(struct tc_target *t, struct tc_alloc *a, struct tc_alloc_walk *w, bool walk,
+		      double *ts, long n)
+{
+	struct tc_alloc_summary s;
+	int err = 0;
+
+	for (long i = 0; i < n && !err; i++) {
+		double t0 = tc_session_now();
+
+		err = walk ? tc_alloc_walk(a, t->mem, w) : tc_alloc_summary(a, t->mem, &s);
+		ts[i] = tc_session_now() - t0;
+	}
+	return err;
+}
+
 /* Hidden `--bench N`: N summaries, then N full walks, back to back; what each costs (wall
  * time, syscalls) as one JSON object. bench/stats_bench.py drives it. */
 static int run_bench(struct tc_target *t, struct tc_alloc *a, struct tc_alloc_walk *w, long n)
 {
 	double *ts = calloc((size_t)n, sizeof *ts);
 	struct tc_remote_stats r0, r1;
-	struct tc_alloc_summary s;
 	cJSON *o = NULL, *sec;
 	int err = 0;
 
@@ -213,12 +221,7 @@ static int run_bench(struct tc_target *t, struct tc_alloc *a, struct tc_alloc_wa
 	cJSON_AddNumberToObject(o, "pid", (double)t->pid);
 	cJSON_AddStringToObject(o, "python", t->version);
 	tc_remote_get_stats(t->mem, &r0);
-	for (long i = 0; i < n && !err; i++) {
-		double t0 = now();
-
-		err = tc_alloc_summary(a, t->mem, &s);
-		ts[i] = now() - t0;
-	}
+	err = time_reads(t, a, w, false, ts, n);
 	tc_remote_get_stats(t->mem, &r1);
 	if (err)
 		goto out;
@@ -227,12 +230,7 @@ static int run_bench(struct tc_target *t, struct tc_alloc *a, struct tc_alloc_wa
 	cJSON_AddNumberToObject(sec, "bytes", (double)(r1.bytes - r0.bytes) / (double)n);
 	cJSON_AddItemToObject(o, "summary_us", sec);
 	r0 = r1;
-	for (long i = 0; i < n && !err; i++) {
-		double t0 = now();
-
-		err = tc_alloc_walk(a, t->mem, w);
-		ts[i] = now() - t0;
-	}
+	err = time_reads(t, a, w, true, ts, n);
 	tc_remote_get_stats(t->mem, &r1);
 	if (err)
 		goto out;
@@ -254,6 +252,40 @@ out:
 	return err;
 }
 
+struct stats_opts {
+	bool json, verbose;
+	double watch;
+	long walks, bench;
+};
+
+static int stats_option(void *ctx, int opt, const char *arg)
+{
+	struct stats_opts *o = ctx;
+
+	switch (opt) {
+	case 'j':
+		o->json = true;
+		break;
+	case 'w':
+		if (tc_parse_duration(arg, &o->watch) != 0 || !(o->watch > 0) || o->watch > 86400)
+			return tc_usage_error("stats", "bad --watch interval '%s' (seconds, e.g. 5 or 500ms)",
+					      arg);
+		break;
+	case 'W':
+		if (tc_session_count(arg, 1, 1000000, &o->walks) != 0)
+			return tc_usage_error("stats", "--walks takes 1 to 1000000, not '%s'", arg);
+		break;
+	case 'B':
+		if (tc_session_count(arg, 1, 1000000, &o->bench) != 0)
+			return tc_usage_error("stats", "--bench takes 1 to 1000000, not '%s'", arg);
+		break;
+	default: /* 'v' */
+		o->verbose = true;
+		break;
+	}
+	return 0;
+}
+
 int tc_cmd_stats(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -262,60 +294,19 @@ int tc_cmd_stats(int argc, char **argv)
 		{"walks", required_argument, NULL, 'W'}, /* hidden: N walks back to back, JSON Lines */
 		{"bench", required_argument, NULL, 'B'}, /* hidden: time N summaries and N walks */
 		{"verbose", no_argument, NULL, 'v'},
-		{"help", no_argument, NULL, 'h'},
+		TC_SESSION_OPT_HELP,
 		{0, 0, 0, 0},
 	};
-	bool json = false, verbose = false;
-	double watch = 0;
-	long walks = 0, bench = 0;
-	pid_t pid = 0;
-	int c;
-
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "jw:vh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json = true;
-			break;
-		case 'w':
-			if (tc_parse_duration(optarg, &watch) != 0 || !(watch > 0) || watch > 86400)
-				return tc_usage_error("stats", "bad --watch interval '%s' (seconds, e.g. 5 or 500ms)",
-						      optarg);
-			break;
-		case 'W': {
-			char *end;
-
-			errno = 0;
-			walks = strtol(optarg, &end, 10);
-			if (errno || *end || walks < 1 || walks > 1000000)
-				return tc_usage_error("stats", "--walks takes 1 to 1000000, not '%s'", optarg);
-			break;
-		}
-		case 'B': {
-			char *end;
-
-			errno = 0;
-			bench = strtol(optarg, &end, 10);
-			if (errno || *end || bench < 1 || bench > 1000000)
-				return tc_usage_error("stats", "--bench takes 1 to 1000000, not '%s'", optarg);
-			break;
-		}
-		case 'v':
-			verbose = true;
-			break;
-		case 'h':
-			tc_usage(stdout, "stats");
-			return TC_EXIT_OK;
-		case ':':
-			return tc_usage_error("stats", "option %s needs a value", argv[optind - 1]);
-		default:
-			return tc_usage_error("stats", "unknown option: %s", argv[optind - 1]);
-		}
-	}
-	int urc = tc_cli_one_pid("stats", argc, argv, optind, &pid);
-	if (urc)
+	struct stats_opts o = {0};
+	struct tc_session ss;
+	int urc = tc_session_parse(&ss, "stats", "jw:vh", opts, stats_option, &o, argc, argv);
+	if (urc != TC_SESSION_RUN)
 		return urc;
+	bool json = o.json, verbose = o.verbose;
+	double watch = o.watch;
+	long walks = o.walks, bench = o.bench;
+	pid_t pid = ss.pid;
+
 	if (watch > 0 && walks)
 		return tc_usage_error("stats", "--watch and --walks exclude each other");
 
@@ -371,8 +362,8 @@ int tc_cmd_stats(int argc, char **argv)
 	}
 
 	/* --watch N / --walks N: JSON Lines until Ctrl-C, N walks, or the target's exit */
-	stop = tc_cli_catch_stop();
-	double t0 = now(), next = t0;
+	stop = tc_session_catch_stop(false);
+	double t0 = tc_session_now(), next = t0;
 	long done = 0;
 
 	rc = TC_EXIT_OK;
@@ -380,14 +371,14 @@ int tc_cmd_stats(int argc, char **argv)
 		err = tc_alloc_walk(a, t->mem, w);
 		if (err == -TC_ESRCH) {
 			fprintf(stderr, "%s: process %d exited after %.1f s; %ld records written\n",
-				tc_prog, (int)pid, now() - t0, done);
+				tc_prog, (int)pid, tc_session_now() - t0, done);
 			break;
 		}
 		if (err) {
 			rc = tc_cli_fail(err, pid, "reading allocator statistics of");
 			break;
 		}
-		err = print_json(a, w, now() - t0);
+		err = print_json(a, w, tc_session_now() - t0);
 		if (err) {
 			rc = tc_cli_fail(err, pid, "printing statistics of");
 			break;
@@ -400,10 +391,10 @@ int tc_cmd_stats(int argc, char **argv)
 		if (walks)
 			continue;
 		next += watch;
-		double d = next - now();
+		double d = next - tc_session_now();
 
 		if (d < 0) {
-			next = now(); /* fell behind: no burst to catch up */
+			next = tc_session_now(); /* fell behind: no burst to catch up */
 			continue;
 		}
 		struct timespec ts = {(time_t)d, (long)((d - floor(d)) * 1e9)};

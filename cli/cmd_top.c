@@ -4,11 +4,12 @@
  * Two threads. The sampling thread runs tc_sampler_run (absolute deadlines, as `attach`)
  * and, from its observer, feeds each instant into the model (cli/top_model.c) under a mutex
  * held only for that; frame ids are resolved through the profile there, the only thread
- * allowed to touch it. The UI thread (cli/top_view.c) copies the model into a snapshot once
- * per refresh, under the same mutex, and draws from the copy, so a slow terminal never
- * delays a sample. Signals are blocked in the sampling thread: SIGINT, SIGTERM, SIGHUP and
- * SIGWINCH reach the UI thread, which restores the terminal on every way out. */
-#include <getopt.h>
+ * allowed to touch it. The UI thread (cli/top_input.c, drawing in cli/top_view.c) copies the
+ * model into a snapshot once per refresh, under the same mutex, and draws from the copy, so
+ * a slow terminal never delays a sample. A third thread, the allocator monitor
+ * (daemon/alloc_monitor.h), reads the memory figures the header shows. Signals are blocked
+ * in both helper threads: SIGINT, SIGTERM, SIGHUP and SIGWINCH reach the UI thread, which
+ * restores the terminal on every way out. */
 #include <locale.h>
 #include <pthread.h>
 #include <signal.h>
@@ -19,8 +20,10 @@
 
 #include "cli/args.h"
 #include "cli/cli.h"
+#include "cli/session.h"
 #include "cli/top_model.h"
 #include "cli/top_view.h"
+#include "daemon/alloc_monitor.h"
 #include "daemon/sampler.h"
 #include "reader/proc.h"
 
@@ -101,13 +104,22 @@ static void *sampler_main(void *arg)
 	return NULL;
 }
 
-static volatile sig_atomic_t *hup_flag;
+struct top_opts {
+	double rate_hz, interval;
+};
 
-static void on_hup(int sig)
+static int top_option(void *ctx, int opt, const char *arg)
 {
-	(void)sig;
-	if (hup_flag)
-		*hup_flag = 1;
+	struct top_opts *o = ctx;
+
+	if (opt == 'r') {
+		if (tc_parse_rate(arg, &o->rate_hz) != 0)
+			return tc_usage_error("top", "bad rate '%s' (try 100, 1khz, 10ms)", arg);
+	} else if (tc_parse_duration(arg, &o->interval) != 0 || o->interval < 0.1 ||
+		   o->interval > 60) { /* 'i' */
+		return tc_usage_error("top", "bad interval '%s' (seconds, 0.1 to 60)", arg);
+	}
+	return 0;
 }
 
 int tc_cmd_top(int argc, char **argv)
@@ -115,62 +127,27 @@ int tc_cmd_top(int argc, char **argv)
 	static const struct option opts[] = {
 		{"rate", required_argument, NULL, 'r'},
 		{"interval", required_argument, NULL, 'i'},
-		{"threads", required_argument, NULL, 'T'},
-		{"mode", required_argument, NULL, 'M'},
-		{"help", no_argument, NULL, 'h'},
+		TC_SESSION_OPT_THREADS,
+		TC_SESSION_OPT_MODE,
+		TC_SESSION_OPT_HELP,
 		{0, 0, 0, 0},
 	};
-	struct top_run r;
-	struct tc_top_memsrc *memsrc = NULL;
-	memset(&r, 0, sizeof r);
-	r.so = (struct tc_sampler_opts){.rate_hz = 100, .mode = TC_MODE_WALL};
-	double interval = 1.0;
-	const char *mode = "wall";
-	pid_t pid = 0;
-	pthread_t th;
-	int c;
-
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":r:i:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'r':
-			if (tc_parse_rate(optarg, &r.so.rate_hz) != 0)
-				return tc_usage_error("top", "bad rate '%s' (try 100, 1khz, 10ms)", optarg);
-			break;
-		case 'i':
-			if (tc_parse_duration(optarg, &interval) != 0 || interval < 0.1 || interval > 60)
-				return tc_usage_error("top", "bad interval '%s' (seconds, 0.1 to 60)", optarg);
-			break;
-		case 'T':
-			if (strcmp(optarg, "main") == 0)
-				r.so.main_only = true;
-			else if (strcmp(optarg, "all") != 0)
-				return tc_usage_error("top", "--threads takes all or main, not '%s'", optarg);
-			break;
-		case 'M':
-			if (strcmp(optarg, "wall") == 0)
-				r.so.mode = TC_MODE_WALL;
-			else if (strcmp(optarg, "cpu") == 0)
-				r.so.mode = TC_MODE_CPU;
-			else if (strcmp(optarg, "gil") == 0)
-				r.so.mode = TC_MODE_GIL;
-			else
-				return tc_usage_error("top", "--mode takes wall, cpu or gil, not '%s'", optarg);
-			mode = optarg;
-			break;
-		case 'h':
-			tc_usage(stdout, "top");
-			return TC_EXIT_OK;
-		case ':':
-			return tc_usage_error("top", "option %s needs a value", argv[optind - 1]);
-		default:
-			return tc_usage_error("top", "unknown option: %s", argv[optind - 1]);
-		}
-	}
-	int rc = tc_cli_one_pid("top", argc, argv, optind, &pid);
-	if (rc)
+	struct top_opts o = {.rate_hz = 100, .interval = 1.0};
+	struct tc_session ss;
+	/* a leading ':': a missing value has its own message */
+	int rc = tc_session_parse(&ss, "top", ":r:i:h", opts, top_option, &o, argc, argv);
+	if (rc != TC_SESSION_RUN)
 		return rc;
+	struct top_run r;
+	struct tc_alloc_monitor *mon = NULL;
+	memset(&r, 0, sizeof r);
+	r.so = (struct tc_sampler_opts){.rate_hz = o.rate_hz, .mode = ss.mode,
+					.main_only = ss.main_only};
+	double interval = o.interval;
+	const char *mode = ss.mode_name;
+	pid_t pid = ss.pid;
+	pthread_t th;
+
 	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
 		fprintf(stderr,
 			"%s: top needs a terminal, but its %s is not one.\n"
@@ -183,13 +160,7 @@ int tc_cmd_top(int argc, char **argv)
 	if (rc)
 		return rc;
 
-	volatile sig_atomic_t *stop = tc_cli_catch_stop();
-	hup_flag = stop;
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_hup;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGHUP, &sa, NULL);
+	volatile sig_atomic_t *stop = tc_session_catch_stop(true);
 
 	char cmdline[512] = "";
 	tc_proc_cmdline(pid, cmdline, sizeof cmdline);
@@ -211,23 +182,24 @@ int tc_cmd_top(int argc, char **argv)
 	 * time once per refresh instead */
 	r.so.want_gil = true;
 
-	/* the allocator reader locates its structures through r.t->mem: before the sampling
-	 * thread owns it; afterwards it reads through a reader of its own */
-	memsrc = tc_top_memsrc_open(r.t);
+	/* the allocator monitor locates its structures through r.t->mem: before the sampling
+	 * thread owns it; afterwards it reads through a reader of its own, on a thread of its
+	 * own: a full walk per refresh, and every 100 ms whether a collection is running.
+	 * Without it the memory line shows n/a. */
+	if (tc_alloc_monitor_open(r.t, &mon) == 0) {
+		sigset_t quiet;
+		tc_session_quiet_signals(&quiet);
+		struct tc_alloc_monitor_cfg mcfg = {.interval = interval, .tick = 0.1, .walk = true,
+						    .block = &quiet};
+		if (tc_alloc_monitor_start(mon, &mcfg) != 0) {
+			tc_alloc_monitor_free(mon);
+			mon = NULL;
+		}
+	}
 
-	/* the sampling thread starts with these signals blocked, so they reach the UI */
-	sigset_t block, old;
-	sigemptyset(&block);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGHUP);
-	sigaddset(&block, SIGWINCH);
-	sigaddset(&block, SIGTSTP);
-	sigaddset(&block, SIGCONT);
-	pthread_sigmask(SIG_BLOCK, &block, &old);
-	int perr = pthread_create(&th, NULL, sampler_main, &r);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (perr != 0) {
+	/* the sampling thread starts with the stop, terminal and job-control signals blocked,
+	 * so they reach the UI */
+	if (tc_session_thread(&th, sampler_main, &r) != 0) {
 		fprintf(stderr, "%s: cannot start the sampling thread\n", tc_prog);
 		rc = TC_EXIT_RUNTIME;
 		goto out;
@@ -238,7 +210,7 @@ int tc_cmd_top(int argc, char **argv)
 	setlocale(LC_CTYPE, "");
 	struct tc_top_view_cfg cfg = {.pid = pid, .command = cmdline, .version = r.t->version,
 				      .mode = mode, .rate_hz = r.so.rate_hz, .interval = interval,
-				      .main_only = r.so.main_only, .stop = stop, .mem = memsrc};
+				      .main_only = r.so.main_only, .stop = stop, .alloc = mon};
 	enum tc_top_end end = tc_top_view_run(&r.sh, &cfg);
 
 	*stop = 1;
@@ -274,10 +246,9 @@ out:
 	}
 	if (mutex_ok)
 		pthread_mutex_destroy(&r.sh.lock);
-	hup_flag = NULL;
 	tc_top_model_free(r.sh.model);
 	tc_profile_free(r.p);
-	tc_top_memsrc_free(memsrc);
+	tc_alloc_monitor_free(mon);
 	tc_target_free(r.t);
 	return rc;
 }

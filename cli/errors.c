@@ -2,13 +2,11 @@
 /* Turning error codes into messages a user can act on, and exit codes. Only cli/ talks to
  * the user. */
 #include <errno.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/args.h"
 #include "cli/cli.h"
 #include "daemon/sinks/escape.h"
 #include "layouts/version.h"
@@ -16,36 +14,6 @@
 #include "tc/common.h"
 
 const char *tc_prog = "tachyon-c";
-
-int tc_cli_one_pid(const char *command, int argc, char **argv, int first, pid_t *pid)
-{
-	if (first >= argc)
-		return tc_usage_error(command, "missing PID");
-	if (tc_parse_pid(argv[first], pid) != 0)
-		return tc_usage_error(command, "expected one PID, got '%s'", argv[first]);
-	if (first + 1 < argc)
-		return tc_usage_error(command, "expected one PID, got also '%s'", argv[first + 1]);
-	return 0;
-}
-
-static volatile sig_atomic_t stop_flag;
-
-static void on_stop(int sig)
-{
-	(void)sig;
-	stop_flag = 1;
-}
-
-volatile sig_atomic_t *tc_cli_catch_stop(void)
-{
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_stop; /* no SA_RESTART: the sampler's sleep returns at once */
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	return &stop_flag;
-}
 
 int tc_usage_error(const char *command, const char *fmt, ...)
 {

@@ -1,133 +1,23 @@
 /* SPDX-License-Identifier: MIT */
 /* Aggregation for `tachyon-c top`: per-thread counters per function and per line, refresh
- * windows, snapshots and their queries (see top_model.h). No ncurses, no locks.
+ * windows, copies into snapshots (see top_model.h; the queries of a snapshot are in
+ * top_query.c), and the arithmetic of the memory line. No ncurses, no locks, no I/O.
  *
  * Frame ids from the profile are dense, so the hot path is array indexing: frame id -> line
  * entry (ext[]), line entry -> function entry, then one hash lookup per (thread, entry)
  * counter. Entries are found by content (file, qualname, line) only the first time an id is
  * seen. Recursion is counted once per stack in "total" with a per-entry stamp of the stack
  * being counted. */
-#include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <unistd.h>
 
 #include "cli/top_model.h"
-
-#include "daemon/alloc.h"
-#include "reader/proc.h"
+#include "cli/top_model_int.h"
+#include "daemon/alloc_monitor.h"
 #include "tc/common.h"
 
 #define MAX_EXT_IDS (1u << 20) /* frame ids past this count as "[other]" (4 MiB map) */
 #define MAX_DT 1.0             /* weight of one instant at most (a stalled sampler) */
-#define OTHER_SLOT TC_TOP_MAX_THREADS
-#define NSLOTS (TC_TOP_MAX_THREADS + 1)
-
-enum { KIND_FUNC = 0, KIND_LINE = 1 };
-
-struct line_ent {
-	const char *file, *qualname;
-	int32_t line, first_line;
-	int32_t func;
-};
-
-struct func_ent {
-	const char *file, *qualname;
-	int32_t first_line;
-};
-
-struct cell {
-	uint64_t key; /* slot << 33 | kind << 32 | entry */
-	uint32_t win_own, win_total;
-	double own_time, total_time;
-};
-
-struct slot {
-	uint64_t native_id, thread_id;
-	bool main, win_seen;
-	uint32_t win_samples, win_gil_known, win_gil, win_cpu_known, win_cpu;
-	double time;
-};
-
-/* Open-addressing index of int32 positions (-1 empty), power-of-two capacity. */
-struct index {
-	int32_t *v;
-	size_t cap;
-};
-
-struct tc_top_model {
-	size_t max_lines, max_cells;
-	double interval;
-
-	int32_t *ext; /* frame id -> line entry, -1 not resolved yet */
-	size_t next;
-
-	struct line_ent *lines;
-	uint32_t *line_stamp;
-	size_t nlines, cap_lines, cap_lstamp;
-	struct index line_ix;
-
-	struct func_ent *funcs;
-	uint32_t *func_stamp;
-	size_t nfuncs, cap_funcs, cap_fstamp;
-	struct index func_ix;
-
-	struct cell *cells;
-	size_t ncells, cap_cells;
-	size_t nreserved; /* "[other]" counters of threads, outside the bound */
-	struct index cell_ix;
-
-	struct slot slots[NSLOTS];
-	size_t nslots;     /* slots in use, the overflow slot not counted */
-	bool other_used;   /* the overflow slot received a thread */
-
-	uint32_t serial;   /* stamp of the stack being counted */
-
-	/* the current instant */
-	double dt;
-	double prev_time;
-	bool have_prev, inst_gil_known, inst_gil;
-	size_t nthreads_total;
-
-	/* the window */
-	double win_start;  /* < 0: set by the first instant */
-	uint64_t win_instants, win_failed, win_gil_known, win_gil;
-
-	double reset_start; /* < 0: set by the first instant */
-	uint64_t samples, failed, missed;
-	uint64_t base_samples, base_failed, base_missed;
-};
-
-struct acc {
-	uint64_t own, total;
-	double own_time, total_time;
-	bool present;
-};
-
-struct tc_top_snap {
-	struct line_ent *lines;
-	size_t nlines, cap_lines;
-	struct func_ent *funcs;
-	size_t nfuncs, cap_funcs;
-	struct cell *cells;
-	size_t ncells, cap_cells;
-	struct slot slots[NSLOTS];
-	struct tc_top_thread_info threads[NSLOTS];
-	size_t nthreads;       /* entries of threads[] */
-	int slot_of[NSLOTS];   /* threads[i] is slots[slot_of[i]] */
-
-	double time, window, since_reset;
-	uint64_t samples, failed, missed;
-	uint64_t win_instants, win_failed, win_gil_known, win_gil;
-	size_t nthreads_total;
-
-	struct acc *acc;
-	size_t cap_acc;
-	struct tc_top_row *rows;
-	size_t cap_rows;
-};
 
 /* ---- small helpers ---- */
 
@@ -160,7 +50,7 @@ static bool str_eq(const char *a, const char *b)
 	return strcmp(a, b) == 0;
 }
 
-static int grow(void **v, size_t *cap, size_t need, size_t elem)
+int tc_top_grow(void **v, size_t *cap, size_t need, size_t elem)
 {
 	if (need <= *cap)
 		return 0;
@@ -175,11 +65,11 @@ static int grow(void **v, size_t *cap, size_t need, size_t elem)
 	return 0;
 }
 
-/* grow() that zeroes the new part */
+/* tc_top_grow() that zeroes the new part */
 static int grow_zero(void **v, size_t *cap, size_t need, size_t elem)
 {
 	size_t old = *cap;
-	if (grow(v, cap, need, elem))
+	if (tc_top_grow(v, cap, need, elem))
 		return -TC_ENOMEM;
 	if (*cap > old)
 		memset((char *)*v + old * elem, 0, (*cap - old) * elem);
@@ -255,7 +145,7 @@ static int32_t func_entry(struct tc_top_model *m, const char *file, const char *
 		return func_entry(m, file, qualname, first_line);
 	}
 	if (grow_zero((void **)&m->func_stamp, &m->cap_fstamp, m->nfuncs + 1, sizeof *m->func_stamp) ||
-	    grow((void **)&m->funcs, &m->cap_funcs, m->nfuncs + 1, sizeof *m->funcs))
+	    tc_top_grow((void **)&m->funcs, &m->cap_funcs, m->nfuncs + 1, sizeof *m->funcs))
 		return -TC_ENOMEM;
 	int32_t i = (int32_t)m->nfuncs++;
 	m->funcs[i] = (struct func_ent){file, qualname, first_line};
@@ -286,7 +176,7 @@ static int32_t line_entry(struct tc_top_model *m, const struct tc_top_frame_desc
 	if (f < 0)
 		return f;
 	if (grow_zero((void **)&m->line_stamp, &m->cap_lstamp, m->nlines + 1, sizeof *m->line_stamp) ||
-	    grow((void **)&m->lines, &m->cap_lines, m->nlines + 1, sizeof *m->lines))
+	    tc_top_grow((void **)&m->lines, &m->cap_lines, m->nlines + 1, sizeof *m->lines))
 		return -TC_ENOMEM;
 	int32_t i = (int32_t)m->nlines++;
 	m->lines[i] = (struct line_ent){d->file, d->qualname, d->line, d->first_line, f};
@@ -301,7 +191,7 @@ static int32_t line_of(struct tc_top_model *m, int32_t id, tc_top_lookup_fn look
 		return 0;
 	if ((size_t)id >= m->next) {
 		size_t old = m->next;
-		if (grow((void **)&m->ext, &m->next, (size_t)id + 1, sizeof *m->ext))
+		if (tc_top_grow((void **)&m->ext, &m->next, (size_t)id + 1, sizeof *m->ext))
 			return 0;
 		memset(m->ext + old, 0xff, (m->next - old) * sizeof *m->ext);
 	}
@@ -357,7 +247,7 @@ static struct cell *cell_get(struct tc_top_model *m, size_t slot, int kind, int3
 			return NULL;
 		return cell_get(m, slot, kind, entry, force);
 	}
-	if (grow((void **)&m->cells, &m->cap_cells, m->ncells + 1, sizeof *m->cells))
+	if (tc_top_grow((void **)&m->cells, &m->cap_cells, m->ncells + 1, sizeof *m->cells))
 		return NULL;
 	int32_t i = (int32_t)m->ncells++;
 	m->cells[i] = (struct cell){.key = key};
@@ -601,29 +491,12 @@ int tc_top_model_add(struct tc_top_model *m, const struct tc_top_thread_sample *
 
 /* ---- snapshots ---- */
 
-struct tc_top_snap *tc_top_snap_new(void)
-{
-	return calloc(1, sizeof(struct tc_top_snap));
-}
-
-void tc_top_snap_free(struct tc_top_snap *s)
-{
-	if (!s)
-		return;
-	free(s->lines);
-	free(s->funcs);
-	free(s->cells);
-	free(s->acc);
-	free(s->rows);
-	free(s);
-}
-
 int tc_top_model_snap(struct tc_top_model *m, double now, struct tc_top_snap *s)
 {
 	s->nlines = s->nfuncs = s->ncells = s->nthreads = 0;
-	if (grow((void **)&s->lines, &s->cap_lines, m->nlines, sizeof *s->lines) ||
-	    grow((void **)&s->funcs, &s->cap_funcs, m->nfuncs, sizeof *s->funcs) ||
-	    grow((void **)&s->cells, &s->cap_cells, m->ncells, sizeof *s->cells))
+	if (tc_top_grow((void **)&s->lines, &s->cap_lines, m->nlines, sizeof *s->lines) ||
+	    tc_top_grow((void **)&s->funcs, &s->cap_funcs, m->nfuncs, sizeof *s->funcs) ||
+	    tc_top_grow((void **)&s->cells, &s->cap_cells, m->ncells, sizeof *s->cells))
 		return -TC_ENOMEM;
 	/* an empty model has NULL arrays, and memcpy(NULL, ..., 0) is undefined (UBSan) */
 	if (m->nlines)
@@ -671,273 +544,28 @@ int tc_top_model_snap(struct tc_top_model *m, double now, struct tc_top_snap *s)
 	return 0;
 }
 
-static bool slot_selected(const struct tc_top_snap *s, size_t slot, const struct tc_top_query *q)
-{
-	if (!q || !q->one_thread)
-		return true;
-	return s->slots[slot].native_id == q->native_id && s->slots[slot].thread_id == q->thread_id;
-}
-
-static bool selected_slot_index(const struct tc_top_snap *s, size_t slot, const struct tc_top_query *q)
-{
-	/* only slots that were ever in use appear in threads[] */
-	for (size_t i = 0; i < s->nthreads; i++) {
-		if ((size_t)s->slot_of[i] == slot)
-			return slot_selected(s, slot, q);
-	}
-	return false;
-}
-
-static const char *ci_strstr(const char *hay, const char *needle)
-{
-	if (!hay)
-		return NULL;
-	size_t n = strlen(needle);
-	for (; *hay; hay++) {
-		if (strncasecmp(hay, needle, n) == 0)
-			return hay;
-	}
-	return n == 0 ? hay : NULL;
-}
-
-static double row_key(const struct tc_top_row *r, enum tc_top_sort k)
-{
-	switch (k) {
-	case TC_TOP_SORT_TOTAL:
-		return (double)r->total;
-	case TC_TOP_SORT_OWN_TIME:
-		return r->own_time;
-	case TC_TOP_SORT_TOTAL_TIME:
-		return r->total_time;
-	default:
-		return (double)r->own;
-	}
-}
-
-static int cmp_rows(const void *a, const void *b, void *arg)
-{
-	const struct tc_top_row *x = a, *y = b;
-	enum tc_top_sort k = *(const enum tc_top_sort *)arg;
-	/* the chosen column first, then the others in column order, then names: stable frames */
-	double kx = row_key(x, k), ky = row_key(y, k);
-	if (kx != ky)
-		return kx < ky ? 1 : -1;
-	for (int o = 0; o < TC_TOP_NSORT; o++) {
-		kx = row_key(x, (enum tc_top_sort)o);
-		ky = row_key(y, (enum tc_top_sort)o);
-		if (kx != ky)
-			return kx < ky ? 1 : -1;
-	}
-	int c = strcmp(x->qualname ? x->qualname : "", y->qualname ? y->qualname : "");
-	if (c)
-		return c;
-	c = strcmp(x->file ? x->file : "", y->file ? y->file : "");
-	if (c)
-		return c;
-	return (x->line > y->line) - (x->line < y->line);
-}
-
-size_t tc_top_snap_rows(struct tc_top_snap *s, const struct tc_top_query *q,
-			const struct tc_top_row **rows)
-{
-	*rows = NULL;
-	const int kind = q->by_line ? KIND_LINE : KIND_FUNC;
-	const size_t nent = q->by_line ? s->nlines : s->nfuncs;
-	if (grow((void **)&s->acc, &s->cap_acc, nent ? nent : 1, sizeof *s->acc))
-		return 0;
-	memset(s->acc, 0, nent * sizeof *s->acc);
-	uint64_t denom = 0;
-	bool sel[NSLOTS];
-	for (size_t i = 0; i < NSLOTS; i++) {
-		sel[i] = selected_slot_index(s, i, q);
-		if (sel[i])
-			denom += s->slots[i].win_samples;
-	}
-	for (size_t i = 0; i < s->ncells; i++) {
-		const struct cell *c = &s->cells[i];
-		size_t slot = (size_t)(c->key >> 33);
-		if ((int)((c->key >> 32) & 1) != kind || slot >= NSLOTS || !sel[slot])
-			continue;
-		uint32_t e = (uint32_t)c->key;
-		if (e >= nent)
-			continue;
-		struct acc *a = &s->acc[e];
-		a->own += c->win_own;
-		a->total += c->win_total;
-		a->own_time += c->own_time;
-		a->total_time += c->total_time;
-		if (c->win_own || c->win_total || c->own_time > 0 || c->total_time > 0)
-			a->present = true;
-	}
-	size_t n = 0;
-	for (size_t e = 0; e < nent; e++)
-		n += s->acc[e].present;
-	if (grow((void **)&s->rows, &s->cap_rows, n ? n : 1, sizeof *s->rows))
-		return 0;
-	const char *filter = q->filter && *q->filter ? q->filter : NULL;
-	n = 0;
-	for (size_t e = 0; e < nent; e++) {
-		const struct acc *a = &s->acc[e];
-		if (!a->present)
-			continue;
-		const char *file, *qualname;
-		int32_t line;
-		if (q->by_line) {
-			file = s->lines[e].file;
-			qualname = s->lines[e].qualname;
-			line = s->lines[e].line;
-		} else {
-			file = s->funcs[e].file;
-			qualname = s->funcs[e].qualname;
-			line = s->funcs[e].first_line;
-		}
-		if (filter && !ci_strstr(qualname, filter) && !ci_strstr(file, filter))
-			continue;
-		struct tc_top_row *r = &s->rows[n++];
-		r->file = file;
-		r->qualname = qualname;
-		r->line = line;
-		r->own = a->own;
-		r->total = a->total;
-		r->own_pct = denom ? 100.0 * (double)a->own / (double)denom : 0;
-		r->total_pct = denom ? 100.0 * (double)a->total / (double)denom : 0;
-		r->own_time = a->own_time;
-		r->total_time = a->total_time;
-	}
-	enum tc_top_sort k = q->sort < TC_TOP_NSORT ? q->sort : TC_TOP_SORT_OWN;
-	qsort_r(s->rows, n, sizeof *s->rows, cmp_rows, &k);
-	*rows = s->rows;
-	return n;
-}
-
-void tc_top_snap_summary(const struct tc_top_snap *s, const struct tc_top_query *q,
-			 struct tc_top_summary *out)
-{
-	memset(out, 0, sizeof *out);
-	out->time = s->time;
-	out->window = s->window;
-	out->since_reset = s->since_reset;
-	out->samples = s->samples;
-	out->failed = s->failed;
-	out->missed = s->missed;
-	out->win_instants = s->win_instants;
-	out->win_failed = s->win_failed;
-	out->rate = s->window > 0 ? (double)s->win_instants / s->window : 0;
-	out->threads_total = s->nthreads_total;
-	uint64_t gk = 0, g = 0, ck = 0, c = 0;
-	for (size_t i = 0; i < NSLOTS; i++) {
-		if (!selected_slot_index(s, i, q))
-			continue;
-		const struct slot *sl = &s->slots[i];
-		out->win_thread_samples += sl->win_samples;
-		out->threads_seen += sl->win_seen;
-		gk += sl->win_gil_known;
-		g += sl->win_gil;
-		ck += sl->win_cpu_known;
-		c += sl->win_cpu;
-	}
-	if (!q || !q->one_thread) {
-		/* all threads: the share of instants in which some thread held the GIL */
-		gk = s->win_gil_known;
-		g = s->win_gil;
-	}
-	out->gil = gk ? (double)g / (double)gk : -1;
-	out->cpu = ck ? (double)c / (double)ck : -1;
-	out->idle = ck ? 1.0 - out->cpu : -1;
-}
-
-size_t tc_top_snap_nthreads(const struct tc_top_snap *s)
-{
-	return s->nthreads;
-}
-
-const struct tc_top_thread_info *tc_top_snap_thread(const struct tc_top_snap *s, size_t i)
-{
-	return i < s->nthreads ? &s->threads[i] : NULL;
-}
-
-/* ---- thread CPU time ---- */
-
-int tc_top_thread_cpu_time(pid_t pid, pid_t tid, double *seconds)
-{
-	char path[96], buf[1024];
-	snprintf(path, sizeof path, "/proc/%d/task/%d/stat", (int)pid, (int)tid);
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return -TC_ESRCH;
-	size_t got = fread(buf, 1, sizeof buf - 1, f);
-	fclose(f);
-	buf[got] = '\0';
-	/* the name in parentheses may hold anything: fields resume after the last ')' */
-	const char *p = strrchr(buf, ')');
-	if (!p)
-		return -TC_ESRCH;
-	unsigned long long ut = 0, st = 0;
-	/* after ")": state(3) ppid pgrp session tty_nr tpgid flags minflt cminflt majflt
-	 * cmajflt utime(14) stime(15) */
-	if (sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
-		return -TC_ESRCH;
-	long hz = sysconf(_SC_CLK_TCK);
-	*seconds = (double)(ut + st) / (double)(hz > 0 ? hz : 100);
-	return 0;
-}
-
 /* ---- memory ---- */
 
-struct tc_top_memsrc {
-	struct tc_alloc *a;
-	struct tc_remote *mem;   /* this thread's own */
-	int64_t last_collections; /* summed over generations at the previous poll, -1 none */
-	double last_time;
-	uint32_t ticks, collecting; /* since the previous poll */
-	struct tc_alloc_walk w;
-};
-
-struct tc_top_memsrc *tc_top_memsrc_open(struct tc_target *t)
+void tc_top_memstate_init(struct tc_top_memstate *st)
 {
-	struct tc_top_memsrc *src = calloc(1, sizeof *src);
-	if (!src)
-		return NULL;
-	src->last_collections = -1;
-	if (tc_alloc_open(t, &src->a) != 0 || tc_remote_open(t->pid, &src->mem) != 0) {
-		tc_top_memsrc_free(src);
-		return NULL;
+	memset(st, 0, sizeof *st);
+	st->last_collections = -1;
+	st->last = (struct tc_top_memory){-1, -1, -1, -1, -1, -1};
+}
+
+void tc_top_memory_from_reading(struct tc_top_memstate *st, const struct tc_alloc_reading *r,
+				struct tc_top_memory *out)
+{
+	const struct tc_alloc_walk *w = &r->walk;
+
+	if (r->seq && r->seq == st->seq) {
+		*out = st->last;
+		return;
 	}
-	return src;
-}
-
-void tc_top_memsrc_free(struct tc_top_memsrc *src)
-{
-	if (!src)
-		return;
-	tc_alloc_free(src->a);
-	tc_remote_free(src->mem);
-	free(src);
-}
-
-static void note_gc(struct tc_top_memsrc *src, const struct tc_alloc_summary *s)
-{
-	if (s->gc_collecting < 0)
-		return;
-	src->ticks++;
-	src->collecting += s->gc_collecting == 1;
-}
-
-void tc_top_memory_tick(struct tc_top_memsrc *src)
-{
-	struct tc_alloc_summary s;
-	if (src && tc_alloc_summary(src->a, src->mem, &s) == 0)
-		note_gc(src, &s);
-}
-
-/* pymalloc and GC figures from a full walk. */
-static void poll_alloc(struct tc_top_memsrc *src, double now, struct tc_top_memory *out)
-{
-	struct tc_alloc_walk *w = &src->w;
-	if (tc_alloc_walk(src->a, src->mem, w) != 0)
-		return;
-	note_gc(src, &w->sum);
-	if (!w->why && w->bytes_in_use >= 0)
+	*out = (struct tc_top_memory){-1, -1, -1, -1, -1, -1};
+	out->rss = w->sum.rss_bytes; /* -1 when unknown */
+	out->rss_anon = w->sum.rss_anon_bytes;
+	if (r->walked && !w->why && w->bytes_in_use >= 0)
 		out->pymalloc_bytes = w->bytes_in_use;
 	if (!w->sum.why_pymalloc)
 		out->arenas = w->sum.arenas_current;
@@ -945,31 +573,13 @@ static void poll_alloc(struct tc_top_memsrc *src, double now, struct tc_top_memo
 		int64_t c = 0;
 		for (int g = 0; g < 3; g++)
 			c += w->sum.gen[g].collections >= 0 ? w->sum.gen[g].collections : 0;
-		if (src->last_collections >= 0 && now > src->last_time && c >= src->last_collections)
-			out->gc_per_sec = (double)(c - src->last_collections) / (now - src->last_time);
-		src->last_collections = c;
-		src->last_time = now;
+		if (st->last_collections >= 0 && r->time > st->last_time && c >= st->last_collections)
+			out->gc_per_sec = (double)(c - st->last_collections) / (r->time - st->last_time);
+		st->last_collections = c;
+		st->last_time = r->time;
 	}
-	if (src->ticks)
-		out->gc_running = (double)src->collecting / src->ticks;
-	src->ticks = src->collecting = 0;
-}
-
-int tc_top_memory_poll(struct tc_top_memsrc *src, pid_t pid, double now,
-		       struct tc_top_memory *out)
-{
-	out->rss = out->rss_anon = out->pymalloc_bytes = out->arenas = -1;
-	out->gc_per_sec = out->gc_running = -1;
-	int fd = tc_proc_open_statm(pid);
-	if (fd < 0)
-		return fd == -TC_ESRCH ? fd : -TC_EIO;
-	int err = tc_proc_statm(fd, &out->rss, &out->rss_anon);
-	close(fd);
-	if (err) {
-		out->rss = out->rss_anon = -1;
-		return err == -TC_ESRCH ? err : -TC_EIO;
-	}
-	if (src)
-		poll_alloc(src, now, out);
-	return 0;
+	if (r->ticks)
+		out->gc_running = (double)r->collecting / r->ticks;
+	st->seq = r->seq;
+	st->last = *out;
 }

@@ -152,14 +152,6 @@ struct tc_top_thread_info {
 size_t tc_top_snap_nthreads(const struct tc_top_snap *s);
 const struct tc_top_thread_info *tc_top_snap_thread(const struct tc_top_snap *s, size_t i);
 
-/* ---- thread CPU time ---- */
-
-/* CPU seconds (user + system) thread TID of process PID has used so far, from
- * /proc/PID/task/TID/stat. Returns 0, or -TC_ESRCH when the thread is gone. The view turns two
- * readings into the share of the window a thread spent on a CPU: one read per thread per
- * refresh, instead of one per thread per sample. */
-int tc_top_thread_cpu_time(pid_t pid, pid_t tid, double *seconds);
-
 /* ---- memory line ---- */
 
 /* The memory figures of the header. A value < 0 is unknown ("n/a"). */
@@ -172,25 +164,24 @@ struct tc_top_memory {
 	double gc_running;       /* share of time the GC was running, 0..1 */
 };
 
-/* The allocator reader behind the memory line: daemon/alloc.h over a reader of its own (the
- * sampler's is not shared across threads). Opened before the sampling thread starts (it reads
- * through T->mem to locate the allocator); NULL when that failed: then only RSS is shown. */
-struct tc_top_memsrc;
-struct tc_target;
-struct tc_top_memsrc *tc_top_memsrc_open(struct tc_target *t);
-void tc_top_memsrc_free(struct tc_top_memsrc *src); /* accepts NULL */
+/* What the memory line remembers from one allocator reading to the next. */
+struct tc_top_memstate {
+	uint64_t seq;             /* the reading last turned into LAST, 0 none */
+	int64_t last_collections; /* summed over generations at that reading, -1 none */
+	double last_time;
+	struct tc_top_memory last;
+};
 
-/* Between two polls: note whether a collection is running now (one summary read, two
- * syscalls), for the GC running share. Called by the view's loop about every 100 ms. */
-void tc_top_memory_tick(struct tc_top_memsrc *src);
+struct tc_alloc_reading;
 
-/* Fill *OUT for process PID at NOW (monotonic s): RSS and anonymous RSS from
- * /proc/PID/statm; with SRC, pymalloc bytes in use (a full walk of the pools: ~6 ms per
- * 100 MB of small objects), arenas, GC collections per second since the previous poll and
- * the share of ticks since then that found a collection running. Returns 0, or -TC_ESRCH
- * when the process is gone (every field unknown). This is the one place the memory line of
- * `top` comes from. */
-int tc_top_memory_poll(struct tc_top_memsrc *src, pid_t pid, double now,
-		       struct tc_top_memory *out);
+void tc_top_memstate_init(struct tc_top_memstate *st);
+
+/* The memory figures of the header from allocator reading R (daemon/alloc_monitor.h, taken
+ * with a full walk): RSS and anonymous RSS, pymalloc bytes in use, arenas, GC collections
+ * per second since the previous reading passed here, and the share of the reading's ticks
+ * that found a collection running. The same reading again gives the same figures. This is
+ * the one place the memory line of `top` comes from; nothing is read here. */
+void tc_top_memory_from_reading(struct tc_top_memstate *st, const struct tc_alloc_reading *r,
+				struct tc_top_memory *out);
 
 #endif

@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include "cli/top_model.h"
+#include "daemon/alloc_monitor.h"
 
 /* State shared by the sampling thread and the UI thread; every field under LOCK. */
 struct tc_top_shared {
@@ -31,7 +32,7 @@ struct tc_top_view_cfg {
 	double interval;            /* initial refresh interval, seconds */
 	bool main_only;
 	volatile sig_atomic_t *stop; /* set by SIGINT/SIGTERM/SIGHUP; also set by 'q' */
-	struct tc_top_memsrc *mem;  /* allocator reader for the memory line, or NULL */
+	struct tc_alloc_monitor *alloc; /* readings for the memory line (started), or NULL */
 };
 
 enum tc_top_end {

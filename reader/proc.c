@@ -193,14 +193,29 @@ out:
 	return err;
 }
 
-/* The state is the first field after the command name, which is in parentheses and may
- * itself contain ") ": so search from the last ')'. */
-int tc_proc_thread_state(pid_t pid, pid_t tid)
+/* After the command name: state(3) ppid pgrp session tty_nr tpgid flags minflt cminflt
+ * majflt cmajflt utime(14) stime(15). The name is in parentheses and may itself contain
+ * ") ": so search from the last ')'. */
+int tc_proc_parse_task_stat(const char *line, struct tc_proc_task_stat *out)
+{
+	const char *rp = strrchr(line, ')');
+	unsigned long long ut = 0, st = 0;
+
+	if (!rp || rp[1] != ' ' || rp[2] < 'A' || rp[2] > 'z')
+		return -TC_EIO;
+	out->state = (unsigned char)rp[2];
+	out->times = sscanf(rp + 3, " %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
+			    &st) == 2;
+	out->utime = out->times ? ut : 0;
+	out->stime = out->times ? st : 0;
+	return 0;
+}
+
+int tc_proc_task_stat(pid_t pid, pid_t tid, struct tc_proc_task_stat *out)
 {
 	char path[96];
-	char buf[512];
+	char buf[1024];
 	size_t got = 0;
-	char *rp;
 	int err;
 
 	if (pid <= 0 || tid <= 0)
@@ -212,10 +227,27 @@ int tc_proc_thread_state(pid_t pid, pid_t tid)
 	if (err || got == 0)
 		return -TC_ESRCH;
 	buf[got] = '\0';
-	rp = strrchr(buf, ')');
-	if (!rp || rp[1] != ' ' || rp[2] < 'A' || rp[2] > 'z')
-		return -TC_EIO;
-	return (unsigned char)rp[2];
+	return tc_proc_parse_task_stat(buf, out);
+}
+
+int tc_proc_thread_state(pid_t pid, pid_t tid)
+{
+	struct tc_proc_task_stat st;
+	int err = tc_proc_task_stat(pid, tid, &st);
+
+	return err ? err : st.state;
+}
+
+int tc_proc_thread_cpu_time(pid_t pid, pid_t tid, double *seconds)
+{
+	struct tc_proc_task_stat st;
+	long hz;
+
+	if (tc_proc_task_stat(pid, tid, &st) != 0 || !st.times)
+		return -TC_ESRCH;
+	hz = sysconf(_SC_CLK_TCK);
+	*seconds = (double)(st.utime + st.stime) / (double)(hz > 0 ? hz : 100);
+	return 0;
 }
 
 /* Also -TC_ERANGE when LEN is 0 (nothing can be written). */

@@ -32,9 +32,31 @@ int tc_proc_root_path(pid_t pid, const char *path, char *out, size_t len);
  * Returns 0, -TC_ESRCH, -TC_ENOMEM. */
 int tc_proc_threads(pid_t pid, pid_t **tids, size_t *n);
 
+/* What /proc/PID/task/TID/stat says about a thread that the profiler uses. */
+struct tc_proc_task_stat {
+	int state;             /* scheduler state letter: 'R', 'S', 'D', ... */
+	bool times;            /* UTIME and STIME were present */
+	uint64_t utime, stime; /* CPU time in user and kernel mode, clock ticks (_SC_CLK_TCK) */
+};
+
+/* Parse the text of a /proc/.../stat file (LINE, NUL-terminated; it may be cut short after
+ * the state). The command name is in parentheses and may itself hold spaces and ')': fields
+ * resume after the last ')'. Returns 0 when at least the state was found (OUT->times says
+ * whether the CPU times were), or -TC_EIO. */
+int tc_proc_parse_task_stat(const char *line, struct tc_proc_task_stat *out);
+
+/* Read and parse /proc/PID/task/TID/stat. Returns 0, -TC_ESRCH (gone, or an empty file),
+ * -TC_EPERM, -TC_ENOMEM, or -TC_EIO (not in the expected format). */
+int tc_proc_task_stat(pid_t pid, pid_t tid, struct tc_proc_task_stat *out);
+
 /* Scheduler state letter of thread TID of PID ('R', 'S', 'D', ...), from
  * /proc/PID/task/TID/stat. Returns the letter (> 0), or -TC_ESRCH. */
 int tc_proc_thread_state(pid_t pid, pid_t tid);
+
+/* CPU seconds (user + system) thread TID of PID has used so far, from
+ * /proc/PID/task/TID/stat. Returns 0, or -TC_ESRCH when the thread is gone or its times
+ * cannot be read. */
+int tc_proc_thread_cpu_time(pid_t pid, pid_t tid, double *seconds);
 
 /* Command line of PID with NULs replaced by spaces, into OUT (at most LEN bytes incl. NUL,
  * truncated). Returns 0 or -TC_ESRCH. */

@@ -9,8 +9,10 @@
 #include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "daemon/alloc.h"
+#include "daemon/alloc_monitor.h"
 #include "layouts/alloc_layout.h"
 #include "layouts/version.h"
 #include "reader/remote.h"
@@ -480,6 +482,100 @@ START_TEST(test_decode_getallocatedblocks)
 }
 END_TEST
 
+/* ---- the monitor (daemon/alloc_monitor.h) over the synthetic image ---- */
+
+struct mon_log {
+	int calls, fail_at;
+	uint64_t last_seq;
+	int64_t arenas;
+	bool walked, ordered;
+};
+
+static int mon_cb(void *ctx, const struct tc_alloc *a, const struct tc_alloc_reading *r)
+{
+	struct mon_log *l = ctx;
+
+	ck_assert_ptr_nonnull(a);
+	l->ordered = l->ordered && r->seq == l->last_seq + 1 && r->elapsed >= 0;
+	l->last_seq = r->seq;
+	l->arenas = r->walk.sum.arenas_current;
+	l->walked = r->walked;
+	return ++l->calls == l->fail_at ? -TC_EIO : 0;
+}
+
+static struct tc_alloc_monitor *mon_new(struct img *m)
+{
+	struct tc_alloc_monitor *mon = NULL;
+
+	std_heap(m);
+	img_open(m, true, true);
+	ck_assert_int_eq(tc_alloc_monitor_new(m->a, m->mem, &mon), 0);
+	m->a = NULL; /* the monitor owns them now */
+	m->mem = NULL;
+	return mon;
+}
+
+/* Readings come at once and then every interval, each through the callback in order and kept
+ * as the latest; stopping takes one more reading when asked. */
+START_TEST(test_monitor_readings)
+{
+	struct img *m = img_new(12);
+	struct tc_alloc_monitor *mon = mon_new(m);
+	struct mon_log log = {.ordered = true};
+	struct tc_alloc_reading r;
+	struct tc_alloc_monitor_cfg cfg = {.interval = 0.01, .walk = true, .last_reading = true,
+					   .on_reading = mon_cb, .ctx = &log};
+
+	ck_assert_uint_eq(tc_alloc_monitor_latest(mon, &r), 0);
+	ck_assert_int_eq(tc_alloc_monitor_start(mon, &cfg), 0);
+	for (int i = 0; i < 2000 && tc_alloc_monitor_latest(mon, &r) < 3; i++)
+		usleep(1000);
+	ck_assert_uint_ge(tc_alloc_monitor_latest(mon, &r), 3);
+	ck_assert(r.walked);
+	ck_assert_ptr_null(r.walk.why);
+	ck_assert_int_eq(r.walk.sum.arenas_current, 3);
+	ck_assert_uint_eq(r.walk.cls[0].blocks_in_use, 10);
+	ck_assert_uint_eq(r.ticks, 1); /* the reading's own summary knew the GC state */
+	tc_alloc_monitor_set_interval(mon, 0.02);
+	ck_assert_int_eq(tc_alloc_monitor_stop(mon), 0);
+	ck_assert_int_eq(tc_alloc_monitor_stop(mon), 0); /* again: the same */
+	ck_assert(log.ordered);
+	ck_assert(log.walked);
+	ck_assert_int_eq(log.arenas, 3);
+	/* the last reading went through the callback too */
+	ck_assert_uint_eq(tc_alloc_monitor_latest(mon, &r), log.last_seq);
+	ck_assert_int_eq(log.calls, (int)log.last_seq);
+	tc_alloc_monitor_free(mon);
+	img_free(m);
+}
+END_TEST
+
+/* A callback error ends the monitor with that error; summaries only without WALK. */
+START_TEST(test_monitor_callback_error)
+{
+	struct img *m = img_new(12);
+	struct tc_alloc_monitor *mon = mon_new(m);
+	struct mon_log log = {.ordered = true, .fail_at = 2};
+	struct tc_alloc_reading r;
+	struct tc_alloc_monitor_cfg cfg = {.interval = 0.005, .tick = 0.001, .last_reading = true,
+					   .on_reading = mon_cb, .ctx = &log};
+
+	ck_assert_int_eq(tc_alloc_monitor_start(mon, &cfg), 0);
+	for (int i = 0; i < 2000 && tc_alloc_monitor_latest(mon, &r) < 1; i++)
+		usleep(1000);
+	usleep(50000);
+	/* the second reading failed in the callback, on schedule or as the last one */
+	ck_assert_int_eq(tc_alloc_monitor_stop(mon), -TC_EIO);
+	ck_assert_int_eq(log.calls, 2); /* no reading after the error */
+	ck_assert(!log.walked);
+	/* only the first reading was kept: the second failed in the callback */
+	ck_assert_uint_eq(tc_alloc_monitor_latest(mon, &r), 1);
+	ck_assert(!r.walked);
+	tc_alloc_monitor_free(mon);
+	img_free(m);
+}
+END_TEST
+
 static Suite *alloc_suite(void)
 {
 	Suite *s = suite_create("alloc");
@@ -495,6 +591,8 @@ static Suite *alloc_suite(void)
 	tcase_add_test(tc, test_summary_and_json_schema);
 	tcase_add_test(tc, test_geometry_39);
 	tcase_add_test(tc, test_decode_getallocatedblocks);
+	tcase_add_test(tc, test_monitor_readings);
+	tcase_add_test(tc, test_monitor_callback_error);
 	suite_add_tcase(s, tc);
 	return s;
 }

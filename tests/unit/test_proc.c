@@ -212,6 +212,70 @@ START_TEST(test_root_path)
 }
 END_TEST
 
+/* The command name may hold spaces and parentheses, even ") R ": fields resume after the
+ * last ')'. */
+START_TEST(test_parse_task_stat)
+{
+	struct tc_proc_task_stat st;
+	const char *odd = "4242 (a) R (b) c)) S 1 4242 4242 0 -1 4194560 100 0 0 0 "
+			  "1234 567 0 0 20 0 1 0 99 1000 10";
+
+	ck_assert_int_eq(tc_proc_parse_task_stat(odd, &st), 0);
+	ck_assert_int_eq(st.state, 'S');
+	ck_assert(st.times);
+	ck_assert_uint_eq(st.utime, 1234);
+	ck_assert_uint_eq(st.stime, 567);
+
+	ck_assert_int_eq(tc_proc_parse_task_stat("7 (python3) D 1 7 7 0 -1 0 0 0 0 0 5 6", &st),
+			 0);
+	ck_assert_int_eq(st.state, 'D');
+	ck_assert_uint_eq(st.utime, 5);
+	ck_assert_uint_eq(st.stime, 6);
+
+	/* cut short after the state: the state alone */
+	ck_assert_int_eq(tc_proc_parse_task_stat("7 (x y) R 1 7", &st), 0);
+	ck_assert_int_eq(st.state, 'R');
+	ck_assert(!st.times);
+
+	ck_assert_int_eq(tc_proc_parse_task_stat("", &st), -TC_EIO);
+	ck_assert_int_eq(tc_proc_parse_task_stat("7 (no close paren R 1", &st), -TC_EIO);
+	ck_assert_int_eq(tc_proc_parse_task_stat("7 (x)R 1", &st), -TC_EIO);
+	ck_assert_int_eq(tc_proc_parse_task_stat("7 (x) 1 2", &st), -TC_EIO);
+}
+END_TEST
+
+START_TEST(test_task_stat_self)
+{
+	struct tc_proc_task_stat st;
+	pid_t tid = (pid_t)syscall(SYS_gettid);
+
+	ck_assert_int_eq(tc_proc_task_stat(getpid(), tid, &st), 0);
+	ck_assert_int_eq(st.state, 'R');
+	ck_assert(st.times);
+	ck_assert_int_eq(tc_proc_thread_state(getpid(), tid), 'R');
+	ck_assert_int_eq(tc_proc_task_stat(getpid(), NO_SUCH_PID, &st), -TC_ESRCH);
+	ck_assert_int_eq(tc_proc_task_stat(0, tid, &st), -TC_ESRCH);
+}
+END_TEST
+
+START_TEST(test_thread_cpu_time)
+{
+	double a = -1, b = -1;
+
+	ck_assert_int_eq(tc_proc_thread_cpu_time(getpid(), getpid(), &a), 0);
+	ck_assert(a >= 0);
+	/* burn some CPU: the reading moves forward */
+	volatile double x = 0;
+	for (long i = 0; i < 200000000L && b <= a; i++) {
+		x += (double)i;
+		if (i % 10000000 == 0)
+			ck_assert_int_eq(tc_proc_thread_cpu_time(getpid(), getpid(), &b), 0);
+	}
+	ck_assert_msg(b > a, "cpu time %f then %f", a, b);
+	ck_assert_int_eq(tc_proc_thread_cpu_time(getpid(), 0x3fffffff, &a), -TC_ESRCH);
+}
+END_TEST
+
 static Suite *proc_suite(void)
 {
 	Suite *s = suite_create("proc");
@@ -223,6 +287,9 @@ static Suite *proc_suite(void)
 	tcase_add_test(tc, test_check_eperm);
 	tcase_add_test(tc, test_cmdline);
 	tcase_add_test(tc, test_root_path);
+	tcase_add_test(tc, test_parse_task_stat);
+	tcase_add_test(tc, test_task_stat_self);
+	tcase_add_test(tc, test_thread_cpu_time);
 	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);
 	return s;
