@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /* Aggregation of samples into interned frames and stacks, with per-thread counts.
  *
- * Interning, each an open-addressing hash index over an append-only array: strings (every
+ * Interning, each an open-addressing index over an append-only array: strings (every
  * distinct string stored once, so equal strings share one pointer), frames (file, name,
  * qualname, line, first_line -> frame id), stack nodes (parent node, frame id -> node id: a
  * stack is the node of its innermost frame, and all stacks form one tree rooted at node 0,
- * the empty stack), threads, and per thread its stacks (node -> count). Indexes use linear
- * probing over a power-of-two table kept at most half full, and grow by doubling only when a
- * new key is inserted: recording a sample whose frames and stack were all seen before hashes,
- * compares and adds, nothing else. A caller that knows the node of a stack's lower part (the
+ * the empty stack), threads, and per thread its stacks (node -> count). Keys that are
+ * integers (nodes, a thread's stacks) use base/intmap; keys compared by content (strings,
+ * frames, threads) a hash index here. Both probe linearly over a power-of-two table kept at
+ * most half full, and grow by doubling only when a new key is inserted: recording a sample
+ * whose frames and stack were all seen before hashes, compares and adds, nothing else. A caller that knows the node of a stack's lower part (the
  * sampler does, for the part of a stack unchanged since the last sample) interns only the
  * frames above it.
  *
@@ -18,6 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/hash.h"
+#include "base/intmap.h"
+#include "base/vec.h"
 #include "tc/common.h"
 
 #define TC_UNKNOWN_STR "<unknown>"
@@ -29,7 +33,8 @@ struct tc_slot {
 	uint32_t pos1;
 };
 
-/* Open-addressing hash index; the entries themselves live in an array owned by the user. */
+/* Open-addressing hash index for keys compared by content (the caller compares an entry
+ * whose hash matches); the entries themselves live in an array owned by the user. */
 struct tc_index {
 	struct tc_slot *slots;
 	uint32_t cap; /* power of two, or 0 before the first insertion */
@@ -55,7 +60,7 @@ struct tc_thread {
 	uint64_t total;
 	struct tc_stack *stacks;
 	size_t nstacks, capstacks;
-	struct tc_index index; /* over stacks, by node */
+	struct tc_intmap index; /* node -> position in stacks */
 };
 
 /* Frames of one stack, materialised for a reader (tc_profile_thread_stack). */
@@ -78,7 +83,7 @@ struct tc_profile {
 
 	struct tc_node *nodes; /* nodes[0] is the root: the empty stack */
 	size_t nnodes, capnodes;
-	struct tc_index node_index;
+	struct tc_intmap node_index; /* (parent, frame) -> node */
 
 	struct tc_thread *threads;
 	size_t nthreads, capthreads;
@@ -91,32 +96,10 @@ struct tc_profile {
 
 /* ---- hashing ---- */
 
-/* Final avalanche of a 64-bit value (the murmur3 finaliser), folded to 32 bits. */
-static uint32_t tc_mix64(uint64_t h)
+/* A 64-bit hash folded to the 32 bits an index slot keeps. */
+static uint32_t tc_fold(uint64_t h)
 {
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ull;
-	h ^= h >> 33;
-	return (uint32_t)h;
-}
-
-/* FNV-1a over the bytes of S, 64-bit, not yet mixed. */
-static uint64_t tc_hash_str(const char *s)
-{
-	uint64_t h = 0xcbf29ce484222325ull;
-	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
-		h ^= *c;
-		h *= 0x100000001b3ull;
-	}
-	return h;
-}
-
-/* Combine V into running hash H. */
-static uint64_t tc_hash_add(uint64_t h, uint64_t v)
-{
-	return (h ^ (v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2))) * 0x100000001b3ull;
+	return (uint32_t)tc_hash_fmix(h);
 }
 
 /* Hash of a frame key by content, so a lookup needs no interning first. */
@@ -124,24 +107,23 @@ static uint32_t tc_hash_frame(const char *file, const char *name, const char *qu
 			      int32_t line, int32_t first_line)
 {
 	uint64_t h = tc_hash_str(file);
-	h = tc_hash_add(h, tc_hash_str(name));
-	h = tc_hash_add(h, tc_hash_str(qualname));
-	h = tc_hash_add(h, (uint32_t)line);
-	h = tc_hash_add(h, (uint32_t)first_line);
-	return tc_mix64(h);
-}
-
-/* Hash of a node key. */
-static uint32_t tc_hash_node(int32_t parent, int32_t frame)
-{
-	return tc_mix64(tc_hash_add((uint64_t)(uint32_t)parent * 0x9e3779b97f4a7c15ull,
-				    (uint32_t)frame));
+	h = tc_hash_combine(h, tc_hash_str(name));
+	h = tc_hash_combine(h, tc_hash_str(qualname));
+	h = tc_hash_combine(h, (uint32_t)line);
+	h = tc_hash_combine(h, (uint32_t)first_line);
+	return tc_fold(h);
 }
 
 /* Hash of a thread key. */
 static uint32_t tc_hash_thread(uint64_t native_id, uint64_t ident)
 {
-	return tc_mix64(tc_hash_add(native_id, ident));
+	return tc_fold(tc_hash_combine(native_id, ident));
+}
+
+/* Key of a node in the node map: its parent and frame, both non-negative. */
+static uint64_t tc_node_key(int32_t parent, int32_t frame)
+{
+	return (uint64_t)(uint32_t)parent << 32 | (uint32_t)frame;
 }
 
 /* ---- the index ---- */
@@ -215,34 +197,12 @@ static void tc_index_free(struct tc_index *ix)
 	ix->cap = ix->used = 0;
 }
 
-/* Grow array *A of *CAP elements of SIZE bytes so it holds at least NEED. Returns 0 or
- * -TC_ENOMEM (the array is unchanged then). */
-static int tc_grow(void **a, size_t *cap, size_t size, size_t need)
-{
-	size_t ncap = *cap ? *cap : 16;
-	void *na;
-
-	if (need <= *cap)
-		return 0;
-	while (ncap < need) {
-		if (ncap > SIZE_MAX / 2 / size)
-			return -TC_ENOMEM;
-		ncap *= 2;
-	}
-	na = realloc(*a, ncap * size);
-	if (!na)
-		return -TC_ENOMEM;
-	*a = na;
-	*cap = ncap;
-	return 0;
-}
-
 /* ---- strings ---- */
 
 /* Return the profile's copy of S, adding it on first sight, or NULL on allocation failure. */
 static const char *tc_intern(struct tc_profile *p, const char *s)
 {
-	uint32_t hash = tc_mix64(tc_hash_str(s));
+	uint32_t hash = tc_fold(tc_hash_str(s));
 	char *copy = NULL;
 	const char *ret = NULL;
 	uint32_t i;
@@ -260,7 +220,7 @@ static const char *tc_intern(struct tc_profile *p, const char *s)
 	}
 	if (p->nstrs >= UINT32_MAX - 1)
 		goto out;
-	if (tc_grow((void **)&p->strs, &p->capstrs, sizeof(*p->strs), p->nstrs + 1) ||
+	if (tc_vec_reserve((void **)&p->strs, &p->capstrs, sizeof(*p->strs), p->nstrs + 1) ||
 	    tc_index_reserve(&p->str_index))
 		goto out;
 	copy = strdup(s);
@@ -328,10 +288,10 @@ void tc_profile_free(struct tc_profile *p)
 		return;
 	for (size_t i = 0; i < p->nthreads; i++) {
 		free(p->threads[i].stacks);
-		tc_index_free(&p->threads[i].index);
+		tc_intmap_free(&p->threads[i].index);
 	}
 	free(p->nodes);
-	tc_index_free(&p->node_index);
+	tc_intmap_free(&p->node_index);
 	if (p->scratch)
 		free(p->scratch->ids);
 	free(p->scratch);
@@ -387,7 +347,7 @@ int32_t tc_profile_frame(struct tc_profile *p, const char *file, const char *nam
 	f.first_line = first_line;
 	if (!f.file || !f.name || !f.qualname)
 		goto out;
-	if (tc_grow((void **)&p->frames, &p->capframes, sizeof(*p->frames), p->nframes + 1) ||
+	if (tc_vec_reserve((void **)&p->frames, &p->capframes, sizeof(*p->frames), p->nframes + 1) ||
 	    tc_index_reserve(&p->frame_index))
 		goto out;
 	p->frames[p->nframes] = f;
@@ -418,7 +378,7 @@ static struct tc_thread *tc_profile_thread(struct tc_profile *p, uint64_t native
 		}
 	}
 	if (p->nthreads >= UINT32_MAX - 1 ||
-	    tc_grow((void **)&p->threads, &p->capthreads, sizeof(*p->threads), p->nthreads + 1) ||
+	    tc_vec_reserve((void **)&p->threads, &p->capthreads, sizeof(*p->threads), p->nthreads + 1) ||
 	    tc_index_reserve(&p->thread_index))
 		goto out;
 	t = &p->threads[p->nthreads];
@@ -434,27 +394,19 @@ out:
 /* A frame id must name an interned frame; a parent must be an existing node. */
 int32_t tc_profile_node(struct tc_profile *p, int32_t parent, int32_t frame)
 {
-	uint32_t hash, i;
+	uint64_t key;
+	uint32_t id;
 
 	if (frame < 0 || (size_t)frame >= p->nframes || parent < 0 || (size_t)parent >= p->nnodes)
 		return -TC_EINVAL;
-	hash = tc_hash_node(parent, frame);
-	if (p->node_index.cap) {
-		for (i = tc_index_first(&p->node_index, hash); p->node_index.slots[i].pos1;
-		     i = tc_index_next(&p->node_index, i)) {
-			const struct tc_slot *sl = &p->node_index.slots[i];
-			const struct tc_node *nd = &p->nodes[sl->pos1 - 1];
-
-			if (sl->hash == hash && nd->parent == parent && nd->frame == frame)
-				return (int32_t)(sl->pos1 - 1);
-		}
-	}
+	key = tc_node_key(parent, frame);
+	if (tc_intmap_get(&p->node_index, key, &id))
+		return (int32_t)id;
 	if (p->nnodes >= INT32_MAX ||
-	    tc_grow((void **)&p->nodes, &p->capnodes, sizeof(*p->nodes), p->nnodes + 1) ||
-	    tc_index_reserve(&p->node_index))
+	    tc_vec_reserve((void **)&p->nodes, &p->capnodes, sizeof(*p->nodes), p->nnodes + 1) ||
+	    tc_intmap_put(&p->node_index, key, (uint32_t)p->nnodes))
 		return -TC_ENOMEM;
 	p->nodes[p->nnodes] = (struct tc_node){parent, frame, p->nodes[parent].depth + 1};
-	tc_index_insert(&p->node_index, hash, p->nnodes);
 	return (int32_t)p->nnodes++;
 }
 
@@ -463,30 +415,24 @@ int tc_profile_add_node(struct tc_profile *p, uint64_t native_tid, uint64_t thre
 {
 	struct tc_thread *t;
 	struct tc_stack *s;
-	uint32_t hash, i;
+	uint32_t pos;
 
 	if (node < 0 || (size_t)node >= p->nnodes)
 		return -TC_EINVAL;
 	t = tc_profile_thread(p, native_tid, thread_id);
 	if (!t)
 		return -TC_ENOMEM;
-	hash = tc_mix64((uint64_t)(uint32_t)node);
-	if (t->index.cap) {
-		for (i = tc_index_first(&t->index, hash); t->index.slots[i].pos1;
-		     i = tc_index_next(&t->index, i)) {
-			s = &t->stacks[t->index.slots[i].pos1 - 1];
-			if (s->node == node)
-				goto found;
-		}
+	if (tc_intmap_get(&t->index, (uint32_t)node, &pos)) {
+		s = &t->stacks[pos];
+		goto found;
 	}
 	if (t->nstacks >= UINT32_MAX - 1 ||
-	    tc_grow((void **)&t->stacks, &t->capstacks, sizeof(*t->stacks), t->nstacks + 1) ||
-	    tc_index_reserve(&t->index))
+	    tc_vec_reserve((void **)&t->stacks, &t->capstacks, sizeof(*t->stacks), t->nstacks + 1) ||
+	    tc_intmap_put(&t->index, (uint32_t)node, (uint32_t)t->nstacks))
 		return -TC_ENOMEM;
 	s = &t->stacks[t->nstacks];
 	s->node = node;
 	s->count = 0;
-	tc_index_insert(&t->index, hash, t->nstacks);
 	t->nstacks++;
 found:
 	s->count += weight;
@@ -584,16 +530,8 @@ uint64_t tc_profile_thread_stack(const struct tc_profile *p, size_t i, size_t j,
 		return 0;
 	s = &p->threads[i].stacks[j];
 	depth = p->nodes[s->node].depth;
-	if (depth > sc->cap) {
-		size_t cap = sc->cap ? sc->cap : 64;
-		while (cap < depth)
-			cap *= 2;
-		int32_t *ids = realloc(sc->ids, cap * sizeof(*ids));
-		if (!ids)
-			return 0; /* reported as an empty, uncounted stack */
-		sc->ids = ids;
-		sc->cap = cap;
-	}
+	if (tc_vec_reserve((void **)&sc->ids, &sc->cap, sizeof(*sc->ids), depth))
+		return 0; /* reported as an empty, uncounted stack */
 	/* from the innermost frame down the parent links: innermost first */
 	size_t k = 0;
 	for (int32_t nd = s->node; nd > 0; nd = p->nodes[nd].parent)
