@@ -140,13 +140,20 @@ static void pay_release(void *ctx, void *payload)
 	free(p->buf);
 }
 
+/* S: CAP slots of struct pay, idle after 4 ticks, counting releases in *RELEASED; tick 1. */
+static void slots_of_pay(struct tc_slots *s, size_t cap, int *released)
+{
+	*released = 0;
+	ck_assert_int_eq(tc_slots_init(s, cap, sizeof(struct pay), 4, pay_release, released), 0);
+	tc_slots_begin(s, 1);
+}
+
 START_TEST(test_slots_hits_and_bound)
 {
 	struct tc_slots s;
 	struct tc_slots_stats st;
-	int released = 0;
-	ck_assert_int_eq(tc_slots_init(&s, 8, sizeof(struct pay), 4, pay_release, &released), 0);
-	tc_slots_begin(&s, 1);
+	int released;
+	slots_of_pay(&s, 8, &released);
 	struct pay *a = tc_slots_get(&s, 0x1000, 1);
 	ck_assert_ptr_nonnull(a);
 	ck_assert_uint_eq(a->seen, 0); /* a new slot is zeroed */
@@ -177,9 +184,8 @@ START_TEST(test_slots_idle_sweep)
 {
 	struct tc_slots s;
 	struct tc_slots_stats st;
-	int released = 0;
-	ck_assert_int_eq(tc_slots_init(&s, 16, sizeof(struct pay), 4, pay_release, &released), 0);
-	tc_slots_begin(&s, 1);
+	int released;
+	slots_of_pay(&s, 16, &released);
 	struct pay *busy = tc_slots_get(&s, 1, 0);
 	struct pay *idle = tc_slots_get(&s, 2, 0);
 	busy->seen = 1;

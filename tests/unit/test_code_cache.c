@@ -138,6 +138,20 @@ static void img_free(struct img *m)
 	free(m);
 }
 
+/* A code cache of MAX entries (0: the default). */
+static struct tc_code_cache *cache(size_t max)
+{
+	struct tc_code_cache *c = tc_code_cache_new(max);
+	ck_assert_ptr_nonnull(c);
+	return c;
+}
+
+static void done(struct img *m, struct tc_code_cache *c)
+{
+	tc_code_cache_free(c);
+	img_free(m);
+}
+
 static struct tc_code_cache_stats stats(const struct tc_code_cache *c)
 {
 	struct tc_code_cache_stats st;
@@ -152,9 +166,8 @@ START_TEST(test_load_once_then_hit)
 	tc_raddr a = code(m, "alpha", 10, 1), b = code(m, "beta", 20, 2);
 	tc_raddr notcode = alloc(m, (size_t)m->l.code.size); /* room for one, another type */
 	put64(notcode + (tc_raddr)m->l.object.ob_type, STR_TYPE);
-	struct tc_code_cache *c = tc_code_cache_new(0);
+	struct tc_code_cache *c = cache(0);
 	const struct tc_code_info *ci, *again;
-	ck_assert_ptr_nonnull(c);
 
 	ck_assert_int_eq(tc_code_cache_get(c, &m->t, a, &ci), 0);
 	ck_assert_uint_eq(ci->addr, a);
@@ -207,9 +220,8 @@ START_TEST(test_load_once_then_hit)
 	code_at(m, notcode, "late", "/app/late.py", 5, 3);
 	ck_assert_int_eq(tc_code_cache_get(c, &m->t, notcode, &ci), 0);
 	ck_assert_str_eq(ci->name, "late");
-	tc_code_cache_free(c);
 	tc_code_cache_free(NULL);
-	img_free(m);
+	done(m, c);
 }
 END_TEST
 
@@ -219,7 +231,7 @@ START_TEST(test_replaced_at_same_address)
 {
 	struct img *m = img_new(12);
 	tc_raddr a = code(m, "first", 10, 100);
-	struct tc_code_cache *c = tc_code_cache_new(0);
+	struct tc_code_cache *c = cache(0);
 	const struct tc_code_info *ci;
 	ck_assert_int_gt(m->l.code.ident_len, 0);
 
@@ -263,8 +275,7 @@ START_TEST(test_replaced_at_same_address)
 	memset(host(a), 0, (size_t)m->l.code.size);
 	tc_code_cache_begin_walk(c);
 	ck_assert_int_lt(tc_code_cache_get_checked(c, &m->t, a, &ci), 0);
-	tc_code_cache_free(c);
-	img_free(m);
+	done(m, c);
 }
 END_TEST
 
@@ -274,7 +285,7 @@ START_TEST(test_replaced_name_310)
 {
 	struct img *m = img_new(10);
 	tc_raddr a = code(m, "samelen1", 10, 0);
-	struct tc_code_cache *c = tc_code_cache_new(0);
+	struct tc_code_cache *c = cache(0);
 	const struct tc_code_info *ci;
 	ck_assert(m->l.code.ident_name);
 	tc_code_cache_begin_walk(c);
@@ -289,8 +300,7 @@ START_TEST(test_replaced_name_310)
 	ck_assert_str_eq(ci->name, "samelen2");
 	ck_assert_uint_ne(ci->serial, s1);
 	ck_assert_uint_eq(stats(c).replaced, 1);
-	tc_code_cache_free(c);
-	img_free(m);
+	done(m, c);
 }
 END_TEST
 
@@ -305,7 +315,7 @@ START_TEST(test_clear_and_bound)
 		co[k] = code(m, name, k + 1, (uint64_t)k + 1);
 	}
 	ck_assert_int_eq(tc_page_cache_new(m->r, 0, &m->t.pc), 0);
-	struct tc_code_cache *c = tc_code_cache_new(8);
+	struct tc_code_cache *c = cache(8);
 	const struct tc_code_info *ci;
 	for (int k = 0; k < 8; k++)
 		ck_assert_int_eq(tc_code_cache_get(c, &m->t, co[k], &ci), 0);
@@ -347,8 +357,7 @@ START_TEST(test_clear_and_bound)
 	ck_assert_int_eq(tc_code_cache_get(c, &m->t, co[9], &ci), 0);
 	ck_assert_str_eq(ci->name, "f9");
 	ck_assert_uint_ne(ci->serial, s9);
-	tc_code_cache_free(c);
-	img_free(m);
+	done(m, c);
 }
 END_TEST
 
