@@ -7,11 +7,11 @@
  * stack is the node of its innermost frame, and all stacks form one tree rooted at node 0,
  * the empty stack), threads, and per thread its stacks (node -> count). Keys that are
  * integers (nodes, a thread's stacks) use base/intmap; keys compared by content (strings,
- * frames, threads) a hash index here. Both probe linearly over a power-of-two table kept at
- * most half full, and grow by doubling only when a new key is inserted: recording a sample
- * whose frames and stack were all seen before hashes, compares and adds, nothing else. A caller that knows the node of a stack's lower part (the
- * sampler does, for the part of a stack unchanged since the last sample) interns only the
- * frames above it.
+ * frames, threads) base/hindex. Both keep their tables at most half full and grow them only
+ * when a new key is inserted: recording a sample whose frames and stack were all seen before
+ * hashes, compares and adds, nothing else. A caller that knows the node of a stack's lower
+ * part (the sampler does, for the part of a stack unchanged since the last sample) interns
+ * only the frames above it.
  *
  * Growth is unbounded for now: a profile holds every distinct stack it was given. */
 #include "daemon/profile.h"
@@ -20,26 +20,12 @@
 #include <string.h>
 
 #include "base/hash.h"
+#include "base/hindex.h"
 #include "base/intmap.h"
 #include "base/vec.h"
 #include "tc/common.h"
 
 #define TC_UNKNOWN_STR "<unknown>"
-#define TC_INDEX_MIN_CAP 64u
-
-/* One slot of an index: the entry's 32-bit hash and its array position + 1 (0 = empty). */
-struct tc_slot {
-	uint32_t hash;
-	uint32_t pos1;
-};
-
-/* Open-addressing hash index for keys compared by content (the caller compares an entry
- * whose hash matches); the entries themselves live in an array owned by the user. */
-struct tc_index {
-	struct tc_slot *slots;
-	uint32_t cap; /* power of two, or 0 before the first insertion */
-	uint32_t used;
-};
 
 /* A node of the stack tree: the stack made of FRAME on top of the stack PARENT. */
 struct tc_node {
@@ -75,11 +61,11 @@ struct tc_profile {
 
 	char **strs; /* interned strings, owned */
 	size_t nstrs, capstrs;
-	struct tc_index str_index;
+	struct tc_hindex str_index;
 
 	struct tc_pframe *frames; /* strings point into strs */
 	size_t nframes, capframes;
-	struct tc_index frame_index;
+	struct tc_hindex frame_index;
 
 	struct tc_node *nodes; /* nodes[0] is the root: the empty stack */
 	size_t nnodes, capnodes;
@@ -87,7 +73,7 @@ struct tc_profile {
 
 	struct tc_thread *threads;
 	size_t nthreads, capthreads;
-	struct tc_index thread_index;
+	struct tc_hindex thread_index;
 
 	struct tc_scratch *scratch;
 
@@ -126,77 +112,6 @@ static uint64_t tc_node_key(int32_t parent, int32_t frame)
 	return (uint64_t)(uint32_t)parent << 32 | (uint32_t)frame;
 }
 
-/* ---- the index ---- */
-
-/* Slot where a probe for HASH starts. */
-static uint32_t tc_index_first(const struct tc_index *ix, uint32_t hash)
-{
-	return hash & (ix->cap - 1);
-}
-
-/* Next slot of a linear probe after I, wrapping around. */
-static uint32_t tc_index_next(const struct tc_index *ix, uint32_t i)
-{
-	return (i + 1) & (ix->cap - 1);
-}
-
-/* Make room for one more entry, doubling (and rehashing) when the table would pass half
- * full. Returns 0 or -TC_ENOMEM (the index is unchanged then). */
-static int tc_index_reserve(struct tc_index *ix)
-{
-	struct tc_slot *slots = NULL;
-	uint32_t cap;
-	int err = 0;
-
-	if (ix->cap && (uint64_t)(ix->used + 1) * 2 <= ix->cap)
-		goto out;
-	cap = ix->cap ? ix->cap * 2 : TC_INDEX_MIN_CAP;
-	if (cap < ix->cap) {
-		err = -TC_ENOMEM;
-		goto out;
-	}
-	slots = calloc(cap, sizeof(*slots));
-	if (!slots) {
-		err = -TC_ENOMEM;
-		goto out;
-	}
-	for (uint32_t i = 0; i < ix->cap; i++) {
-		struct tc_slot s = ix->slots[i];
-		uint32_t j;
-
-		if (!s.pos1)
-			continue;
-		for (j = s.hash & (cap - 1); slots[j].pos1; j = (j + 1) & (cap - 1))
-			;
-		slots[j] = s;
-	}
-	free(ix->slots);
-	ix->slots = slots;
-	ix->cap = cap;
-out:
-	return err;
-}
-
-/* Record entry POS under HASH. The caller has reserved room and knows the key is absent. */
-static void tc_index_insert(struct tc_index *ix, uint32_t hash, size_t pos)
-{
-	uint32_t i;
-
-	for (i = tc_index_first(ix, hash); ix->slots[i].pos1; i = tc_index_next(ix, i))
-		;
-	ix->slots[i].hash = hash;
-	ix->slots[i].pos1 = (uint32_t)pos + 1;
-	ix->used++;
-}
-
-/* Release the slots; the index is empty and reusable afterwards. */
-static void tc_index_free(struct tc_index *ix)
-{
-	free(ix->slots);
-	ix->slots = NULL;
-	ix->cap = ix->used = 0;
-}
-
 /* ---- strings ---- */
 
 /* Return the profile's copy of S, adding it on first sight, or NULL on allocation failure. */
@@ -205,29 +120,23 @@ static const char *tc_intern(struct tc_profile *p, const char *s)
 	uint32_t hash = tc_fold(tc_hash_str(s));
 	char *copy = NULL;
 	const char *ret = NULL;
-	uint32_t i;
 
-	if (p->str_index.cap) {
-		for (i = tc_index_first(&p->str_index, hash); p->str_index.slots[i].pos1;
-		     i = tc_index_next(&p->str_index, i)) {
-			const struct tc_slot *sl = &p->str_index.slots[i];
-
-			if (sl->hash == hash && !strcmp(p->strs[sl->pos1 - 1], s)) {
-				ret = p->strs[sl->pos1 - 1];
-				goto out;
-			}
+	for (size_t cur = TC_HINDEX_START, pos; tc_hindex_next(&p->str_index, hash, &cur, &pos);) {
+		if (!strcmp(p->strs[pos], s)) {
+			ret = p->strs[pos];
+			goto out;
 		}
 	}
 	if (p->nstrs >= UINT32_MAX - 1)
 		goto out;
 	if (tc_vec_reserve((void **)&p->strs, &p->capstrs, sizeof(*p->strs), p->nstrs + 1) ||
-	    tc_index_reserve(&p->str_index))
+	    tc_hindex_reserve(&p->str_index))
 		goto out;
 	copy = strdup(s);
 	if (!copy)
 		goto out;
 	p->strs[p->nstrs] = copy;
-	tc_index_insert(&p->str_index, hash, p->nstrs);
+	tc_hindex_insert(&p->str_index, hash, p->nstrs);
 	p->nstrs++;
 	ret = copy;
 out:
@@ -296,13 +205,13 @@ void tc_profile_free(struct tc_profile *p)
 		free(p->scratch->ids);
 	free(p->scratch);
 	free(p->threads);
-	tc_index_free(&p->thread_index);
+	tc_hindex_free(&p->thread_index);
 	free(p->frames);
-	tc_index_free(&p->frame_index);
+	tc_hindex_free(&p->frame_index);
 	for (size_t i = 0; i < p->nstrs; i++)
 		free(p->strs[i]);
 	free(p->strs);
-	tc_index_free(&p->str_index);
+	tc_hindex_free(&p->str_index);
 	free((char *)p->meta.python_version);
 	free((char *)p->meta.command);
 	free((char *)p->meta.mode);
@@ -314,7 +223,7 @@ int32_t tc_profile_frame(struct tc_profile *p, const char *file, const char *nam
 			 const char *qualname, int32_t line, int32_t first_line)
 {
 	struct tc_pframe f;
-	uint32_t hash, i;
+	uint32_t hash;
 	int32_t ret = -TC_ENOMEM;
 
 	file = file ? file : TC_UNKNOWN_STR;
@@ -322,18 +231,13 @@ int32_t tc_profile_frame(struct tc_profile *p, const char *file, const char *nam
 	qualname = qualname ? qualname : TC_UNKNOWN_STR;
 	hash = tc_hash_frame(file, name, qualname, line, first_line);
 
-	if (p->frame_index.cap) {
-		for (i = tc_index_first(&p->frame_index, hash); p->frame_index.slots[i].pos1;
-		     i = tc_index_next(&p->frame_index, i)) {
-			const struct tc_slot *sl = &p->frame_index.slots[i];
-			const struct tc_pframe *g = &p->frames[sl->pos1 - 1];
+	for (size_t cur = TC_HINDEX_START, pos; tc_hindex_next(&p->frame_index, hash, &cur, &pos);) {
+		const struct tc_pframe *g = &p->frames[pos];
 
-			if (sl->hash == hash && g->line == line && g->first_line == first_line &&
-			    !strcmp(g->qualname, qualname) && !strcmp(g->name, name) &&
-			    !strcmp(g->file, file)) {
-				ret = (int32_t)(sl->pos1 - 1);
-				goto out;
-			}
+		if (g->line == line && g->first_line == first_line && !strcmp(g->qualname, qualname) &&
+		    !strcmp(g->name, name) && !strcmp(g->file, file)) {
+			ret = (int32_t)pos;
+			goto out;
 		}
 	}
 
@@ -348,10 +252,10 @@ int32_t tc_profile_frame(struct tc_profile *p, const char *file, const char *nam
 	if (!f.file || !f.name || !f.qualname)
 		goto out;
 	if (tc_vec_reserve((void **)&p->frames, &p->capframes, sizeof(*p->frames), p->nframes + 1) ||
-	    tc_index_reserve(&p->frame_index))
+	    tc_hindex_reserve(&p->frame_index))
 		goto out;
 	p->frames[p->nframes] = f;
-	tc_index_insert(&p->frame_index, hash, p->nframes);
+	tc_hindex_insert(&p->frame_index, hash, p->nframes);
 	ret = (int32_t)p->nframes++;
 out:
 	return ret;
@@ -364,28 +268,24 @@ static struct tc_thread *tc_profile_thread(struct tc_profile *p, uint64_t native
 {
 	uint32_t hash = tc_hash_thread(native_id, ident);
 	struct tc_thread *t = NULL;
-	uint32_t i;
 
-	if (p->thread_index.cap) {
-		for (i = tc_index_first(&p->thread_index, hash); p->thread_index.slots[i].pos1;
-		     i = tc_index_next(&p->thread_index, i)) {
-			struct tc_thread *c = &p->threads[p->thread_index.slots[i].pos1 - 1];
+	for (size_t cur = TC_HINDEX_START, pos; tc_hindex_next(&p->thread_index, hash, &cur, &pos);) {
+		struct tc_thread *c = &p->threads[pos];
 
-			if (c->native_id == native_id && c->ident == ident) {
-				t = c;
-				goto out;
-			}
+		if (c->native_id == native_id && c->ident == ident) {
+			t = c;
+			goto out;
 		}
 	}
 	if (p->nthreads >= UINT32_MAX - 1 ||
 	    tc_vec_reserve((void **)&p->threads, &p->capthreads, sizeof(*p->threads), p->nthreads + 1) ||
-	    tc_index_reserve(&p->thread_index))
+	    tc_hindex_reserve(&p->thread_index))
 		goto out;
 	t = &p->threads[p->nthreads];
 	memset(t, 0, sizeof(*t));
 	t->native_id = native_id;
 	t->ident = ident;
-	tc_index_insert(&p->thread_index, hash, p->nthreads);
+	tc_hindex_insert(&p->thread_index, hash, p->nthreads);
 	p->nthreads++;
 out:
 	return t;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* base/: growable arrays (growth, overflow refused), the integer map (put, get, overwrite,
- * growth, clear), the bounded slot table (hits and misses, the bound, the idle sweep) and
- * the hash functions (spread, stable values), the clock (monotonic). */
+ * growth, clear), the hash index (collisions, growth), the bounded slot table (hits and
+ * misses, the bound, the idle sweep), the hash functions (spread, stable values) and the
+ * clock (monotonic). */
 #include <check.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 
 #include "base/clock.h"
 #include "base/hash.h"
+#include "base/hindex.h"
 #include "base/intmap.h"
 #include "base/slots.h"
 #include "base/vec.h"
@@ -124,6 +126,44 @@ START_TEST(test_intmap_growth_and_clear)
 	ck_assert(tc_intmap_get(&m, 77, &v));
 	ck_assert_uint_eq(v, 2);
 	tc_intmap_free(&m);
+}
+END_TEST
+
+/* Position of KEY among KEYS[0..N) through IX (hash: KEY's hash, or a constant to force
+ * every key into one probe run); -1 when absent. */
+static long hfind(const struct tc_hindex *ix, const uint64_t *keys, uint64_t key, uint32_t hash)
+{
+	for (size_t cur = TC_HINDEX_START, pos; tc_hindex_next(ix, hash, &cur, &pos);)
+		if (keys[pos] == key)
+			return (long)pos;
+	return -1;
+}
+
+START_TEST(test_hindex)
+{
+	enum { N = 5000 };
+	static uint64_t keys[N];
+	struct tc_hindex ix;
+	memset(&ix, 0, sizeof ix); /* a zeroed index is empty */
+	ck_assert_int_eq(hfind(&ix, keys, 1, 1), -1);
+	for (size_t i = 0; i < N; i++) {
+		keys[i] = i * 7919 + 3;
+		/* every tenth key collides on purpose: the caller tells them apart */
+		uint32_t h = i % 10 ? (uint32_t)tc_hash_fmix(keys[i]) : 12345u;
+		ck_assert_int_eq(tc_hindex_reserve(&ix), 0);
+		tc_hindex_insert(&ix, h, i);
+		ck_assert_uint_le(2 * ix.used, ix.cap); /* at most half full */
+	}
+	ck_assert_uint_eq(ix.used, N);
+	for (size_t i = 0; i < N; i++) {
+		uint32_t h = i % 10 ? (uint32_t)tc_hash_fmix(keys[i]) : 12345u;
+		ck_assert_int_eq(hfind(&ix, keys, keys[i], h), (long)i);
+	}
+	ck_assert_int_eq(hfind(&ix, keys, 2, (uint32_t)tc_hash_fmix(2)), -1);
+	ck_assert_int_eq(hfind(&ix, keys, 2, 12345u), -1); /* all colliding candidates differ */
+	tc_hindex_free(&ix);
+	ck_assert_uint_eq(ix.cap, 0);
+	ck_assert_int_eq(hfind(&ix, keys, keys[1], (uint32_t)tc_hash_fmix(keys[1])), -1);
 }
 END_TEST
 
@@ -285,6 +325,7 @@ int main(void)
 	tcase_add_test(tc, test_vec_overflow);
 	tcase_add_test(tc, test_intmap_basic);
 	tcase_add_test(tc, test_intmap_growth_and_clear);
+	tcase_add_test(tc, test_hindex);
 	tcase_add_test(tc, test_slots_hits_and_bound);
 	tcase_add_test(tc, test_slots_idle_sweep);
 	tcase_add_test(tc, test_hash);
