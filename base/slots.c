@@ -16,13 +16,15 @@ int tc_slots_init(struct tc_slots *s, size_t cap, size_t elem, uint64_t idle,
 	s->bits = 1;
 	while (((size_t)1 << s->bits) < 2 * cap)
 		s->bits++;
-	s->meta = calloc(cap, sizeof *s->meta);
-	s->data = calloc(cap, elem);
+	/* a multiple of 16 (the head is 32 bytes): every head and payload aligned like calloc's */
+	s->stride = sizeof(struct tc_slot_meta) + ((elem + 15) & ~(size_t)15);
+	s->data = calloc(cap, s->stride);
 	s->index = calloc((size_t)1 << s->bits, sizeof *s->index);
-	if (!s->meta || !s->data || !s->index) {
+	if (!s->data || !s->index) {
 		tc_slots_free(s);
 		return -TC_ENOMEM;
 	}
+	s->mask = ((size_t)1 << s->bits) - 1;
 	s->cap = cap;
 	s->elem = elem;
 	s->idle = idle;
@@ -36,18 +38,16 @@ static void release_slot(struct tc_slots *s, size_t e)
 	void *p = tc_slots_payload(s, e);
 	if (s->release)
 		s->release(s->ctx, p);
-	memset(p, 0, s->elem);
-	memset(&s->meta[e], 0, sizeof s->meta[e]);
+	memset(tc_slots_meta(s, e), 0, s->stride);
 	s->n--;
 }
 
 void tc_slots_free(struct tc_slots *s)
 {
-	if (s->meta && s->data)
+	if (s->data)
 		for (size_t e = 0; e < s->cap; e++)
-			if (s->meta[e].used)
+			if (tc_slots_meta(s, e)->used)
 				release_slot(s, e);
-	free(s->meta);
 	free(s->data);
 	free(s->index);
 	memset(s, 0, sizeof *s);
@@ -55,10 +55,10 @@ void tc_slots_free(struct tc_slots *s)
 
 static void index_insert(struct tc_slots *s, size_t e)
 {
-	size_t mask = ((size_t)1 << s->bits) - 1;
-	size_t i = tc_slots_home(s, s->meta[e].a, s->meta[e].b);
+	const struct tc_slot_meta *m = tc_slots_meta(s, e);
+	size_t i = tc_slots_home(s, m->a, m->b);
 	while (s->index[i])
-		i = (i + 1) & mask;
+		i = (i + 1) & s->mask;
 	s->index[i] = (int32_t)e + 1;
 }
 
@@ -66,9 +66,10 @@ void tc_slots_sweep(struct tc_slots *s, uint64_t idle)
 {
 	memset(s->index, 0, ((size_t)1 << s->bits) * sizeof *s->index);
 	for (size_t e = 0; e < s->cap; e++) {
-		if (!s->meta[e].used)
+		const struct tc_slot_meta *m = tc_slots_meta(s, e);
+		if (!m->used)
 			continue;
-		if (s->tick - s->meta[e].last >= idle) {
+		if (s->tick - m->last >= idle) {
 			release_slot(s, e);
 			s->st.evictions++;
 			continue;
@@ -93,9 +94,9 @@ void *tc_slots_add(struct tc_slots *s, uint64_t a, uint64_t b, size_t i)
 		return NULL;
 	}
 	size_t e = 0;
-	while (s->meta[e].used)
+	while (tc_slots_meta(s, e)->used)
 		e++;
-	s->meta[e] = (struct tc_slot_meta){a, b, s->tick, 1};
+	*tc_slots_meta(s, e) = (struct tc_slot_meta){a, b, s->tick, 1};
 	s->index[i] = (int32_t)e + 1; /* i: the empty entry the probe ended on */
 	s->n++;
 	s->st.misses++;

@@ -8,7 +8,8 @@
  *
  * Slots live in a fixed array with an open-addressing index over it (twice as many
  * entries, rebuilt by each sweep), so a lookup is one probe sequence and never allocates;
- * the memory held is fixed at creation, plus what the caller's payloads hold. */
+ * the memory held is fixed at creation, plus what the caller's payloads hold. Each slot is
+ * its key and tick followed by its payload, so a hit touches the index and one slot. */
 #ifndef TC_BASE_SLOTS_H
 #define TC_BASE_SLOTS_H
 
@@ -29,6 +30,7 @@ struct tc_slots_stats {
 /* Called with a payload about to be released (and zeroed): free what it points to. */
 typedef void (*tc_slots_release_fn)(void *ctx, void *payload);
 
+/* The head of a slot; its payload follows. */
 struct tc_slot_meta {
 	uint64_t a, b; /* the key */
 	uint64_t last; /* tick of the last lookup */
@@ -36,11 +38,11 @@ struct tc_slot_meta {
 };
 
 struct tc_slots {
-	struct tc_slot_meta *meta; /* cap entries */
-	unsigned char *data;       /* cap payloads of elem bytes */
+	unsigned char *data;       /* cap slots of stride bytes: a tc_slot_meta, the payload */
 	int32_t *index;            /* 2^bits entries: slot + 1, 0 empty */
-	size_t cap, elem, n;
-	unsigned bits;
+	size_t cap, elem, stride, n;
+	size_t mask;               /* index entries - 1 */
+	unsigned bits;             /* log2(index entries) */
 	uint64_t idle, tick, last_sweep;
 	tc_slots_release_fn release;
 	void *ctx;
@@ -74,22 +76,27 @@ static inline size_t tc_slots_home(const struct tc_slots *s, uint64_t a, uint64_
 	return tc_hash_top(tc_hash_pair(a, b), s->bits);
 }
 
+static inline struct tc_slot_meta *tc_slots_meta(const struct tc_slots *s, size_t slot)
+{
+	return (struct tc_slot_meta *)(void *)(s->data + slot * s->stride);
+}
+
 static inline void *tc_slots_payload(const struct tc_slots *s, size_t slot)
 {
-	return s->data + slot * s->elem;
+	return tc_slots_meta(s, slot) + 1;
 }
 
 /* The payload of key (A, B), marked used at this tick; when absent, NULL and *END the probe's
  * end (for tc_slots_add). */
 static inline void *tc_slots_find(struct tc_slots *s, uint64_t a, uint64_t b, size_t *end)
 {
-	size_t mask = ((size_t)1 << s->bits) - 1, i = tc_slots_home(s, a, b);
-	for (; s->index[i]; i = (i + 1) & mask) {
-		struct tc_slot_meta *m = &s->meta[s->index[i] - 1];
+	size_t i = tc_slots_home(s, a, b);
+	for (; s->index[i]; i = (i + 1) & s->mask) {
+		struct tc_slot_meta *m = tc_slots_meta(s, (size_t)(s->index[i] - 1));
 		if (m->a == a && m->b == b) {
 			m->last = s->tick;
 			s->st.hits++;
-			return tc_slots_payload(s, (size_t)(s->index[i] - 1));
+			return m + 1;
 		}
 	}
 	*end = i;

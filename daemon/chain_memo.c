@@ -64,10 +64,10 @@ struct tc_cm_chain *tc_chain_memo_thread(struct tc_chain_memo *m, tc_raddr tstat
 	if (!tstate)
 		return NULL;
 	struct tc_cm_chain *c = tc_slots_get(&m->chains, tstate, 0);
-	if (!c)
-		return NULL;
-	c->tstate = tstate;
-	c->last_walk = m->chains.tick;
+	if (c) {
+		c->tstate = tstate;
+		c->last_walk = m->chains.tick;
+	}
 	return c;
 }
 
