@@ -944,7 +944,9 @@ def report(a, info, speed, rates, slow, deep, soaked=None, stats_md=None):
       "the sampling loop of `attach` with no sleep, aggregation into the profile included. "
       "Section 2 compares the two complete profilers.\n"
       "- `bench` samples as fast as it can, so the target competes for memory bandwidth and, "
-      "on 2 CPUs, for CPU with the sampler; section 3 shows the realistic 1 kHz case.")
+      "on 2 CPUs, for CPU with the sampler; section 3 shows the realistic 1 kHz case.\n")
+    # the measurements behind design choices (not regenerated: bench/decisions.md)
+    w((BENCH / "decisions.md").read_text().rstrip("\n"))
     return "\n".join(W) + "\n"
 
 

@@ -12,6 +12,8 @@
 #include "cli/outfile.h"
 #include "daemon/sinks/escape.h"
 #include "daemon/sampler.h"
+#include "daemon/source.h"
+#include "daemon/walker.h"
 
 static double ratio(double a, double b)
 {
@@ -24,8 +26,8 @@ static cJSON *num(cJSON *o, const char *k, double v)
 }
 
 /* The report as one JSON object (keys in DESIGN.md, plus what explains the cost). */
-static int print_json(pid_t pid, const struct tc_target *t, const struct tc_profile_stats *st,
-		      const struct tc_sampler_report *rep)
+static int print_json(pid_t pid, const struct tc_target *t, const struct tc_walker *w,
+		      const struct tc_profile_stats *st, const struct tc_sampler_report *rep)
 {
 	double n = (double)st->samples, secs = st->duration;
 	double cpu = rep->cpu_user + rep->cpu_sys;
@@ -115,14 +117,14 @@ static int print_json(pid_t pid, const struct tc_target *t, const struct tc_prof
 					       (double)rep->pf.walks));
 		num(c, "batch_failures", (double)rep->pf.batch_failures);
 		/* the whole last batch, as [address, length] pairs: bench/floor.c replays it */
-		cJSON *b = t->pf ? cJSON_AddArrayToObject(c, "batch") : NULL;
-		size_t nb = b ? tc_prefetch_batch(t->pf, NULL, NULL, 0) : 0;
+		cJSON *b = cJSON_AddArrayToObject(c, "batch");
+		size_t nb = b ? tc_walker_batch(w, NULL, NULL, 0) : 0;
 		tc_raddr *addr = nb ? malloc(nb * sizeof *addr) : NULL;
 		size_t *len = nb ? malloc(nb * sizeof *len) : NULL;
 		if (!addr || !len)
 			nb = 0;
 		else
-			tc_prefetch_batch(t->pf, addr, len, nb);
+			tc_walker_batch(w, addr, len, nb);
 		for (size_t i = 0; i < nb; i++) {
 			cJSON *pair = cJSON_CreateArray();
 			if (!pair)
@@ -178,6 +180,8 @@ int tc_cmd_bench(int argc, char **argv)
 		return urc;
 
 	struct tc_target *t = NULL;
+	struct tc_walker *w = NULL;
+	struct tc_source src;
 	struct tc_profile *p = NULL;
 	int rc = tc_cli_attach(pid, &t);
 	if (rc)
@@ -190,7 +194,11 @@ int tc_cmd_bench(int argc, char **argv)
 		rc = tc_cli_fail(-TC_ENOMEM, pid, "sampling");
 		goto out;
 	}
-	int err = tc_sampler_run(t, &so, p);
+	int err = tc_walker_new(t, NULL, &w);
+	if (!err) {
+		tc_walker_source(w, &src);
+		err = tc_sampler_run_source(&src, &so, p);
+	}
 	if (err) {
 		rc = tc_cli_fail(err, pid, "sampling");
 		goto out;
@@ -199,7 +207,7 @@ int tc_cmd_bench(int argc, char **argv)
 	double n = (double)st->samples, secs = st->duration;
 	double cpu = rep.cpu_user + rep.cpu_sys;
 	if (json) {
-		err = print_json(pid, t, st, &rep);
+		err = print_json(pid, t, w, st, &rep);
 		if (err) {
 			rc = tc_cli_fail(err, pid, "printing");
 			goto out;
@@ -238,6 +246,7 @@ int tc_cmd_bench(int argc, char **argv)
 	rc = tc_outfile_check_stdout();
 out:
 	tc_profile_free(p);
+	tc_walker_free(w);
 	tc_target_free(t);
 	return rc;
 }

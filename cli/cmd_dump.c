@@ -8,11 +8,11 @@
 
 #include "cli/cli.h"
 #include "cli/outfile.h"
-#include "daemon/code_cache.h"
 #include "daemon/sinks/escape.h"
-#include "daemon/unwind.h"
+#include "daemon/walker.h"
 
-/* A walk that raced the target (torn read) is retried a few times before giving up. */
+/* A walk that raced the target (torn read) is retried a few times before giving up: a
+ * one-shot snapshot can afford more tries than a sampler. */
 #define DUMP_TRIES 20
 
 struct rframe {
@@ -22,20 +22,19 @@ struct rframe {
 
 /* Resolve frame F; on an unreadable code object every field is NULL / -1. The strings are
  * copied into OUT's owner (the caller frees them) because cache entries are borrowed. */
-static void resolve(struct tc_target *t, struct tc_code_cache *cc, const struct tc_raw_frame *f,
-		    struct rframe *out)
+static void resolve(struct tc_walker *w, const struct tc_raw_frame *f, struct rframe *out)
 {
 	const struct tc_code_info *ci;
+	int32_t line;
 	memset(out, 0, sizeof *out);
 	out->line = out->first_line = -1;
-	if (tc_code_cache_get(cc, t, f->code, &ci) != 0)
+	if (tc_walker_resolve(w, f, &ci, &line) != 0)
 		return;
 	out->name = ci->name ? strdup(ci->name) : NULL;
 	out->qualname = ci->qualname ? strdup(ci->qualname) : NULL;
 	out->file = ci->filename ? strdup(ci->filename) : NULL;
 	out->first_line = ci->firstlineno;
-	out->line = f->lineno >= 0 ? f->lineno :
-		    f->addr == INT64_MIN ? -1 : tc_code_line(&t->layout, ci, f->addr);
+	out->line = line;
 }
 
 static void rframe_free(struct rframe *r)
@@ -60,8 +59,16 @@ static cJSON *bool_or_null(int v)
 	return v < 0 ? cJSON_CreateNull() : cJSON_CreateBool(v);
 }
 
-static int print_json(struct tc_target *t, struct tc_code_cache *cc, struct tc_snapshot *s)
+/* A stack whose second read never agreed is not printed: a snapshot shows no stack it cannot
+ * stand behind, where a profile keeps a data-stack chain as walked. */
+static bool left_out(const struct tc_thread_stack *ts)
 {
+	return ts->left_out || ts->torn;
+}
+
+static int print_json(struct tc_walker *w, const struct tc_snapshot *s)
+{
+	const struct tc_target *t = tc_walker_target(w);
 	cJSON *root = cJSON_CreateObject();
 	cJSON_AddNumberToObject(root, "pid", t->pid);
 	cJSON *py = cJSON_AddObjectToObject(root, "python");
@@ -79,9 +86,10 @@ static int print_json(struct tc_target *t, struct tc_code_cache *cc, struct tc_s
 		cJSON_AddBoolToObject(th, "main", ts->main);
 		cJSON_AddItemToObject(th, "holds_gil", bool_or_null(ts->holds_gil));
 		cJSON *frames = cJSON_AddArrayToObject(th, "frames");
-		for (size_t j = 0; j < ts->n; j++) {
+		const size_t n = left_out(ts) ? 0 : ts->n;
+		for (size_t j = 0; j < n; j++) {
 			struct rframe r;
-			resolve(t, cc, &s->frames[ts->first + j], &r);
+			resolve(w, &s->frames[ts->first + j], &r);
 			cJSON *fr = cJSON_CreateObject();
 			cJSON_AddItemToObject(fr, "name", str_or_null(r.name));
 			cJSON_AddItemToObject(fr, "qualname", str_or_null(r.qualname));
@@ -91,7 +99,7 @@ static int print_json(struct tc_target *t, struct tc_code_cache *cc, struct tc_s
 			cJSON_AddItemToArray(frames, fr);
 			rframe_free(&r);
 		}
-		cJSON_AddBoolToObject(th, "truncated", ts->truncated);
+		cJSON_AddBoolToObject(th, "truncated", ts->truncated || left_out(ts));
 		cJSON_AddBoolToObject(th, "torn", ts->torn);
 		cJSON_AddBoolToObject(th, "top_unconfirmed", ts->top_unconfirmed);
 		cJSON_AddItemToArray(threads, th);
@@ -101,8 +109,9 @@ static int print_json(struct tc_target *t, struct tc_code_cache *cc, struct tc_s
 	return err;
 }
 
-static void print_text(struct tc_target *t, struct tc_code_cache *cc, struct tc_snapshot *s)
+static void print_text(struct tc_walker *w, const struct tc_snapshot *s)
 {
+	const struct tc_target *t = tc_walker_target(w);
 	/* every string below comes from the target: escaped (daemon/sinks/escape.h) */
 	printf("Process %d: Python ", (int)t->pid);
 	tc_esc_fputs(t->version, stdout);
@@ -123,17 +132,17 @@ static void print_text(struct tc_target *t, struct tc_code_cache *cc, struct tc_
 		if (ts->interp_id)
 			printf(" [interpreter %lld]", (long long)ts->interp_id);
 		printf("\n");
-		if (ts->left_out)
+		if (left_out(ts))
 			printf("  (stack not read: the thread kept moving while it was read, on every "
 			       "try)\n");
 		else if (ts->n == 0)
 			printf("  (no Python frames)\n");
-		if (ts->truncated && !ts->left_out)
+		if (ts->truncated && !left_out(ts))
 			printf("  ... (stack truncated: the chain could not be followed further)\n");
 		/* traceback order: outermost first, innermost last */
-		for (size_t j = ts->n; j-- > 0;) {
+		for (size_t j = left_out(ts) ? 0 : ts->n; j-- > 0;) {
 			struct rframe r;
-			resolve(t, cc, &s->frames[ts->first + j], &r);
+			resolve(w, &s->frames[ts->first + j], &r);
 			printf("  File \"");
 			tc_esc_fputs(r.file ? r.file : "<unknown>", stdout);
 			printf("\", line ");
@@ -150,14 +159,6 @@ static void print_text(struct tc_target *t, struct tc_code_cache *cc, struct tc_
 			printf("  ... (calling something not confirmed: the frames above returned while "
 			       "the stack was read)\n");
 	}
-}
-
-static bool any_truncated(const struct tc_snapshot *s)
-{
-	for (size_t i = 0; i < s->nthreads; i++)
-		if (s->threads[i].truncated || s->threads[i].torn)
-			return true;
-	return false;
 }
 
 int tc_cmd_dump(int argc, char **argv)
@@ -201,67 +202,38 @@ int tc_cmd_dump(int argc, char **argv)
 		return urc;
 
 	struct tc_target *t = NULL;
-	struct tc_code_cache *cc = NULL;
-	struct tc_snapshot s = {0};
+	struct tc_walker *w = NULL;
+	const struct tc_snapshot *s = NULL;
 	int rc = tc_cli_attach(pid, &t);
 	if (rc)
 		return rc;
-	cc = tc_code_cache_new(0);
-	if (!cc) {
-		rc = tc_cli_fail(-TC_ENOMEM, pid, "reading");
-		goto out;
-	}
-	/* --walks N: walk N times and print the last; from the second walk on, everything is
-	 * served from the prefetched batch, and unchanged frames from the chain memo (a check
-	 * that the fast path sees the same stacks) */
-	if (walks > 1 && !(s.memo = tc_chain_memo_new())) {
-		rc = tc_cli_fail(-TC_ENOMEM, pid, "reading");
-		goto out;
-	}
-	int err = 0;
-	for (long w = 0; w < walks; w++) {
-		/* A busy thread can return from the frame being read (torn walk, or a stack
-		 * cut short): walk again; the next walk reads from the batch the previous one
-		 * learned, in one syscall, so it is much more likely to be consistent. A stack
-		 * still broken after the last try is printed as truncated; one whose second
-		 * read never agreed is not printed (a snapshot shows no stack it cannot
-		 * stand behind, where a profile keeps a data-stack chain as walked). */
-		for (int i = 0; i < DUMP_TRIES; i++) {
-			err = tc_unwind(t, cc, &s);
-			if (err == 0 && !any_truncated(&s))
-				break;
-			if (err && err != -TC_EFAULT && err != -TC_ECORRUPT)
-				break;
-		}
-		if (err)
-			break;
-	}
-	for (size_t i = 0; !err && i < s.nthreads; i++) {
-		struct tc_thread_stack *ts = &s.threads[i];
-		if (ts->torn && !ts->left_out) {
-			ts->n = 0;
-			ts->left_out = ts->truncated = true;
-			ts->deep = false;
-		}
-	}
+	/* A busy thread can return from the frame being read (torn walk, or a stack cut
+	 * short): the walker walks again; the next walk reads from the batch the previous one
+	 * learned, in one syscall, so it is much more likely to be consistent. A stack still
+	 * broken after the last try is printed as truncated; one whose second read never
+	 * agreed is not printed. --walks N: walk N times and print the last; from the second
+	 * walk on, everything is served from the prefetched batch, and unchanged frames from
+	 * the chain memo (a check that the fast path sees the same stacks). */
+	struct tc_walker_opts wo = {.tries = DUMP_TRIES, .no_chain_memo = walks <= 1};
+	int err = tc_walker_new(t, &wo, &w);
+	for (long k = 0; !err && k < walks; k++)
+		err = tc_walker_take(w, 0, &s);
 	if (err) {
 		rc = tc_cli_fail(err, pid, "reading");
 		goto out;
 	}
 	if (json) {
-		err = print_json(t, cc, &s);
+		err = print_json(w, s);
 		if (err) {
 			rc = tc_cli_fail(err, pid, "printing");
 			goto out;
 		}
 	} else {
-		print_text(t, cc, &s);
+		print_text(w, s);
 	}
 	rc = tc_outfile_check_stdout();
 out:
-	tc_chain_memo_free(s.memo);
-	tc_snapshot_free(&s);
-	tc_code_cache_free(cc);
+	tc_walker_free(w);
 	tc_target_free(t);
 	return rc;
 }

@@ -1,17 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /* Code-object cache. See code_cache.h.
  *
- * Entries live in a fixed array, indexed by the code object's address (base/intmap). A
- * code object is immutable for its
- * lifetime in the parts read here (names, file, first line, line table), so an entry stays
- * right until the object is freed and its address reused for another code object. 3.14+
- * count such frees (the interpreter's code-object generation) and the walker empties the
- * cache when the count moves. Before 3.14 each entry keeps a hash of the object's identity
- * span (layouts/code_ident.c: on 3.12/3.13 it holds co_version, which every new code object
- * takes from a counter; on 3.9-3.11 every immutable field and the name's bytes), and the
- * walker's lookup compares it once per walk with bytes read in that walk's batch: a
- * mismatch decodes the object afresh under a new serial, which every raw frame carries, so
- * the memos keyed by raw frames (frame ids, the frame cache) cannot mix two objects.
+ * Entries live in a fixed array, indexed by the code object's address (base/intmap). A code
+ * object is immutable for its lifetime in the parts read here (names, file, first line,
+ * line table), so an entry stays right until the object is freed and its address reused for
+ * another code object. 3.14+ count such frees (the interpreter's code-object generation) and
+ * the walker empties the cache when the count moves. Before 3.14 each entry keeps a hash of
+ * the object's identity span (layouts/code_ident.c: on 3.12/3.13 it holds co_version, which
+ * every new code object takes from a counter; on 3.9-3.11 every immutable field and the
+ * name's bytes), and the walker's lookup compares it once per walk with bytes read in that
+ * walk's batch: a mismatch decodes the object afresh under a new serial, which every raw
+ * frame carries, so the memos keyed by raw frames (frame ids, the frame cache) cannot mix
+ * two objects.
  *
  * Bounded: when full, the least recently used half is dropped (entries carry the tick of
  * their last use) and the rest indexed again, so an insertion costs O(1) amortised. Entries
@@ -86,17 +86,17 @@ void tc_code_cache_free(struct tc_code_cache *c)
 	free(c);
 }
 
-/* Cold-path read: through the target's page cache when it has one. */
-static int cread(struct tc_target *t, tc_raddr addr, void *buf, size_t len)
+/* Cold-path read: through the walker's page cache when it has one. */
+static inline int cread(struct tc_walk_ctx *x, tc_raddr addr, void *buf, size_t len)
 {
-	return t->pc ? tc_page_cache_read(t->pc, addr, buf, len) : tc_remote_read(t->mem, addr, buf, len);
+	return tc_read(&x->rd, TC_READ_COLD, addr, buf, len);
 }
 
 /* Decode the str object at ADDR into a new UTF-8 string (*OUT, caller frees). */
-static int read_str(struct tc_target *t, tc_raddr addr, char **out)
+static int read_str(struct tc_walk_ctx *x, tc_raddr addr, char **out)
 {
-	const struct tc_layout *l = &t->layout;
-	uint8_t hdr[128];
+	const struct tc_layout *l = &x->t->layout;
+	uint8_t hdr[TC_WALK_STR_HDR_MAX];
 	uint8_t *data = NULL;
 	char *s = NULL;
 	uint32_t off;
@@ -108,10 +108,9 @@ static int read_str(struct tc_target *t, tc_raddr addr, char **out)
 	if (!addr)
 		return -TC_ECORRUPT;
 	/* The PyASCIIObject part holds length and state; a short ASCII name may end right
-	 * after it (at the end of a mapping), so read no more than that. */
-	if ((size_t)l->unicode.ascii_data > sizeof hdr)
-		return -TC_EINVAL;
-	err = cread(t, addr, hdr, (size_t)l->unicode.ascii_data);
+	 * after it (at the end of a mapping), so read no more than that (it fits HDR: the
+	 * walker checked the layout, tc_layout_walkable). */
+	err = cread(x, addr, hdr, (size_t)l->unicode.ascii_data);
 	if (err)
 		return err;
 	err = tc_unicode_header(l, hdr, (size_t)l->unicode.ascii_data, &off, &kind, &len);
@@ -124,7 +123,7 @@ static int read_str(struct tc_target *t, tc_raddr addr, char **out)
 		goto out;
 	}
 	if (len) {
-		err = cread(t, addr + off, data, len * kind);
+		err = cread(x, addr + off, data, len * kind);
 		if (err)
 			goto out;
 	}
@@ -143,9 +142,9 @@ out:
 }
 
 /* Copy of the bytes object at ADDR (*OUT, *LEN; caller frees). */
-static int read_bytes(struct tc_target *t, tc_raddr addr, uint8_t **out, size_t *len)
+static int read_bytes(struct tc_walk_ctx *x, tc_raddr addr, uint8_t **out, size_t *len)
 {
-	const struct tc_layout *l = &t->layout;
+	const struct tc_layout *l = &x->t->layout;
 	int64_t size;
 	int err;
 
@@ -153,7 +152,7 @@ static int read_bytes(struct tc_target *t, tc_raddr addr, uint8_t **out, size_t 
 	*len = 0;
 	if (!addr)
 		return -TC_ECORRUPT;
-	err = cread(t, addr + (tc_raddr)l->bytes.ob_size, &size, sizeof size);
+	err = cread(x, addr + (tc_raddr)l->bytes.ob_size, &size, sizeof size);
 	if (err)
 		return err;
 	if (size < 0 || (uint64_t)size > MAX_LINETABLE)
@@ -162,7 +161,7 @@ static int read_bytes(struct tc_target *t, tc_raddr addr, uint8_t **out, size_t 
 	if (!b)
 		return -TC_ENOMEM;
 	if (size > 0) {
-		err = cread(t, addr + (tc_raddr)l->bytes.ob_sval, b, (size_t)size);
+		err = cread(x, addr + (tc_raddr)l->bytes.ob_sval, b, (size_t)size);
 		if (err) {
 			free(b);
 			return err;
@@ -179,17 +178,15 @@ static int read_bytes(struct tc_target *t, tc_raddr addr, uint8_t **out, size_t 
 #define NAME_SPAN_MAX 96
 
 /* CI->name_addr's span: its length in CI->name_len and its hash in CI->name_ident. */
-static int name_span(struct tc_target *t, struct tc_code_info *ci)
+static int name_span(struct tc_walk_ctx *x, struct tc_code_info *ci)
 {
-	const struct tc_layout *l = &t->layout;
+	const struct tc_layout *l = &x->t->layout;
 	uint8_t b[NAME_SPAN_MAX];
 	uint32_t off;
 	unsigned kind;
 	size_t len;
 	size_t hdr = (size_t)l->unicode.ascii_data, from = (size_t)l->unicode.length;
-	if (hdr > sizeof b || from >= hdr)
-		return -TC_EINVAL;
-	int err = cread(t, ci->name_addr, b, hdr);
+	int err = cread(x, ci->name_addr, b, hdr);
 	if (err)
 		return err;
 	if (tc_unicode_header(l, b, hdr, &off, &kind, &len) != 0)
@@ -200,7 +197,7 @@ static int name_span(struct tc_target *t, struct tc_code_info *ci)
 	if (end < hdr)
 		end = hdr;
 	if (end > hdr) {
-		err = cread(t, ci->name_addr + hdr, b + hdr, end - hdr);
+		err = cread(x, ci->name_addr + hdr, b + hdr, end - hdr);
 		if (err)
 			return err;
 	}
@@ -210,18 +207,16 @@ static int name_span(struct tc_target *t, struct tc_code_info *ci)
 }
 
 /* Read and validate the code object at ADDR into CI. */
-static int load(struct tc_target *t, tc_raddr addr, struct tc_code_info *ci)
+static int load(struct tc_walk_ctx *x, tc_raddr addr, struct tc_code_info *ci)
 {
-	const struct tc_layout *l = &t->layout;
-	uint8_t buf[1024];
+	const struct tc_layout *l = &x->t->layout;
+	uint8_t buf[TC_WALK_CODE_MAX];
 	int err;
 
-	if ((size_t)l->code.size > sizeof buf)
-		return -TC_EINVAL;
-	err = cread(t, addr, buf, (size_t)l->code.size);
+	err = cread(x, addr, buf, (size_t)l->code.size);
 	if (err)
 		return err;
-	if (t->code_type && tc_get_u64(buf, (size_t)l->object.ob_type) != t->code_type)
+	if (x->t->code_type && tc_get_u64(buf, (size_t)l->object.ob_type) != x->t->code_type)
 		return -TC_ECORRUPT;
 	ci->addr = addr;
 	ci->flags = l->code.flags >= 0 ? (int32_t)tc_get_u32(buf, (size_t)l->code.flags) : -1;
@@ -241,21 +236,21 @@ static int load(struct tc_target *t, tc_raddr addr, struct tc_code_info *ci)
 			return -TC_ECORRUPT;
 		ci->code_bytes = units * 2;
 	}
-	err = read_str(t, tc_get_u64(buf, (size_t)l->code.filename), &ci->filename);
+	err = read_str(x, tc_get_u64(buf, (size_t)l->code.filename), &ci->filename);
 	if (!err)
-		err = read_str(t, tc_get_u64(buf, (size_t)l->code.name), &ci->name);
+		err = read_str(x, tc_get_u64(buf, (size_t)l->code.name), &ci->name);
 	if (!err && l->code.qualname >= 0)
-		err = read_str(t, tc_get_u64(buf, (size_t)l->code.qualname), &ci->qualname);
+		err = read_str(x, tc_get_u64(buf, (size_t)l->code.qualname), &ci->qualname);
 	else if (!err) {
 		ci->qualname = strdup(ci->name);
 		if (!ci->qualname)
 			err = -TC_ENOMEM;
 	}
 	if (!err)
-		err = read_bytes(t, tc_get_u64(buf, (size_t)l->code.linetable), &ci->linetable,
+		err = read_bytes(x, tc_get_u64(buf, (size_t)l->code.linetable), &ci->linetable,
 				 &ci->linetable_len);
 	if (!err && l->code.ident_name)
-		err = name_span(t, ci);
+		err = name_span(x, ci);
 	if (err)
 		info_release(ci);
 	return err;
@@ -283,7 +278,7 @@ static void evict_half(struct tc_code_cache *c)
 	c->st.evictions += n - keep;
 }
 
-int tc_code_cache_get(struct tc_code_cache *c, struct tc_target *t, tc_raddr addr,
+int tc_code_cache_get(struct tc_code_cache *c, struct tc_walk_ctx *x, tc_raddr addr,
 		      const struct tc_code_info **out)
 {
 	uint32_t i;
@@ -307,7 +302,7 @@ int tc_code_cache_get(struct tc_code_cache *c, struct tc_target *t, tc_raddr add
 	if (c->n >= c->max_entries)
 		evict_half(c);
 	struct tc_code_info *ci = &c->ent[c->n];
-	int err = load(t, addr, ci);
+	int err = load(x, addr, ci);
 	if (err) {
 		c->st.failures++;
 		return err;
@@ -338,48 +333,48 @@ void tc_code_cache_begin_walk(struct tc_code_cache *c)
 	c->walk++;
 }
 
-/* Reads of the identity check: this walk's batch when the target has one. */
-static int wread(struct tc_target *t, tc_raddr addr, void *buf, size_t len)
+/* Reads of the identity check: this walk's batch when the walker has one. */
+static inline int wread(struct tc_walk_ctx *x, tc_raddr addr, void *buf, size_t len)
 {
-	return t->pf ? tc_prefetch_read(t->pf, addr, buf, len) : tc_remote_read(t->mem, addr, buf, len);
+	return tc_read(&x->rd, TC_READ_HOT, addr, buf, len);
 }
 
 /* Is the object at CI->addr still the one CI was decoded from? 1 yes, 0 no, or a read
  * error (negative). */
-static int same_object(struct tc_target *t, const struct tc_code_info *ci)
+static int same_object(struct tc_walk_ctx *x, const struct tc_code_info *ci)
 {
-	const struct tc_layout *l = &t->layout;
-	uint8_t b[NAME_SPAN_MAX > 128 ? NAME_SPAN_MAX : 128];
+	const struct tc_layout *l = &x->t->layout;
+	uint8_t b[NAME_SPAN_MAX > TC_WALK_IDENT_MAX ? NAME_SPAN_MAX : TC_WALK_IDENT_MAX];
 	size_t n = (size_t)l->code.ident_len;
-	int err = wread(t, ci->addr + (tc_raddr)l->code.ident_off, b, n);
+	int err = wread(x, ci->addr + (tc_raddr)l->code.ident_off, b, n);
 	if (err)
 		return err;
 	if (tc_hash_bytes(b, n) != ci->ident)
 		return 0;
 	if (!l->code.ident_name)
 		return 1;
-	err = wread(t, ci->name_addr + (tc_raddr)l->unicode.length, b, ci->name_len);
+	err = wread(x, ci->name_addr + (tc_raddr)l->unicode.length, b, ci->name_len);
 	if (err)
 		return err;
 	return tc_hash_bytes(b, ci->name_len) == ci->name_ident;
 }
 
-int tc_code_cache_get_checked(struct tc_code_cache *c, struct tc_target *t, tc_raddr addr,
+int tc_code_cache_get_checked(struct tc_code_cache *c, struct tc_walk_ctx *x, tc_raddr addr,
 			      const struct tc_code_info **out)
 {
 	const uint64_t misses = c->st.misses;
-	int err = tc_code_cache_get(c, t, addr, out);
+	int err = tc_code_cache_get(c, x, addr, out);
 	if (err)
 		return err;
 	struct tc_code_info *ci = (struct tc_code_info *)*out;
-	if (t->layout.code.ident_len <= 0)
+	if (x->t->layout.code.ident_len <= 0)
 		return 0;
 	if (c->st.misses != misses) {
 		/* Decoded just now, from reads made after the walk's batch: the frame that
 		 * names this object was read earlier. If the object at ADDR changed in between,
 		 * the frame belongs to the one before: this walk is torn (the entry stays, right
 		 * for the object there now). */
-		int same = same_object(t, ci);
+		int same = same_object(x, ci);
 		if (same < 0)
 			return same;
 		return same ? 0 : -TC_ECORRUPT;
@@ -387,7 +382,7 @@ int tc_code_cache_get_checked(struct tc_code_cache *c, struct tc_target *t, tc_r
 	if (ci->checked == c->walk) /* compared in this walk already */
 		return 0;
 	c->st.checks++;
-	int same = same_object(t, ci);
+	int same = same_object(x, ci);
 	if (same < 0)
 		return same;
 	ci->checked = c->walk;
@@ -397,7 +392,7 @@ int tc_code_cache_get_checked(struct tc_code_cache *c, struct tc_target *t, tc_r
 	c->st.replaced++;
 	uint64_t used = ci->last_used;
 	info_release(ci);
-	err = load(t, addr, ci);
+	err = load(x, addr, ci);
 	if (err) {
 		/* the entry cannot stay half-empty under its address: start over (rare: the
 		 * object changed again while it was decoded) */
@@ -413,7 +408,7 @@ int tc_code_cache_get_checked(struct tc_code_cache *c, struct tc_target *t, tc_r
 	*out = ci;
 	/* decoded from reads made after the batch: if the object changed again since, the
 	 * frame belongs to an earlier one (torn; the entry stays, right for the object now) */
-	same = same_object(t, ci);
+	same = same_object(x, ci);
 	if (same < 0)
 		return same;
 	return same ? 0 : -TC_ECORRUPT;

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "daemon/target.h"
+#include "daemon/walk_ctx.h"
 
 struct tc_code_info {
 	tc_raddr addr;
@@ -52,21 +52,21 @@ struct tc_code_cache;
 struct tc_code_cache *tc_code_cache_new(size_t max_entries);
 void tc_code_cache_free(struct tc_code_cache *c); /* accepts NULL */
 
-/* The decoded code object at ADDR in T, read and validated on a miss (its type must be
+/* The decoded code object at ADDR, read through X, read and validated on a miss (its type must be
  * PyCode_Type when that address is known; its strings and line table must read).
  * Returns 0 and *OUT (borrowed: valid until the next tc_code_cache_get or _clear),
  * -TC_EFAULT / -TC_ECORRUPT when ADDR does not hold a readable code object, -TC_ESRCH when
  * the target is gone, -TC_ENOMEM. */
-int tc_code_cache_get(struct tc_code_cache *c, struct tc_target *t, tc_raddr addr,
+int tc_code_cache_get(struct tc_code_cache *c, struct tc_walk_ctx *x, tc_raddr addr,
 		      const struct tc_code_info **out);
 
 /* A walk starts: every entry's identity is compared again on its first use in it. */
 void tc_code_cache_begin_walk(struct tc_code_cache *c);
 
 /* tc_code_cache_get, and on the entry's first use in this walk its identity span (and name)
- * read again through T's batch and compared with what was decoded: a code object at a
+ * read again through X's batch and compared with what was decoded: a code object at a
  * reused address is decoded afresh (new serial). The walker's lookup. Same returns. */
-int tc_code_cache_get_checked(struct tc_code_cache *c, struct tc_target *t, tc_raddr addr,
+int tc_code_cache_get_checked(struct tc_code_cache *c, struct tc_walk_ctx *x, tc_raddr addr,
 			      const struct tc_code_info **out);
 
 /* Decodes, re-decodes and flushes so far: a walk that takes frames from a memo and sees

@@ -8,13 +8,14 @@
 
 #include <stdint.h>
 
-#include "daemon/target.h"
+#include "daemon/walk_ctx.h"
 
-/* Learn T->pthread_tid_off from the target's current threads. Leaves it -1 when no offset
- * is consistent with every thread (native ids are then reported as unknown). */
-void tc_pthread_tid_calibrate(struct tc_target *t);
+/* The tid's offset in struct pthread, learned from the target's current threads read through
+ * MEM; -1 when no offset is consistent with every thread (native ids are then unknown). */
+int tc_pthread_tid_calibrate(const struct tc_target *t, struct tc_remote *mem);
 
-/* Kernel tid of the thread whose pthread_t is IDENT, or 0 when unknown. */
-uint64_t tc_pthread_tid(struct tc_target *t, uint64_t ident);
+/* Kernel tid of the thread whose pthread_t is IDENT, or 0 when unknown. A walker whose offset
+ * is unknown calibrates again, at most every 250 ms (X->m.tid_off). */
+uint64_t tc_pthread_tid(struct tc_walk_ctx *x, uint64_t ident);
 
 #endif

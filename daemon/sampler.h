@@ -74,4 +74,10 @@ struct tc_sampler_opts {
  * sample taken before the failure. */
 int tc_sampler_run(struct tc_target *t, const struct tc_sampler_opts *o, struct tc_profile *p);
 
+struct tc_source;
+/* The same loop over any sample source (daemon/source.h); tc_sampler_run is this over a new
+ * walker of T with the default options. */
+int tc_sampler_run_source(struct tc_source *src, const struct tc_sampler_opts *o,
+			  struct tc_profile *p);
+
 #endif

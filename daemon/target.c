@@ -382,6 +382,10 @@ static int settle(struct tc_target *t, const struct tc_maps *maps, const struct 
 	} else {
 		err = tc_layout_from_table(f->hex, f->debug, &t->layout);
 	}
+	if (!err && tc_layout_walkable(&t->layout) != 0) {
+		diag_set(diag, NULL, "its structures are larger than this build reads");
+		err = -TC_EINVAL;
+	}
 	if (err)
 		return err;
 	/* Keep the full version the runtime reports (Py_Version / debug offsets), with the
@@ -482,13 +486,8 @@ int tc_target_attach(pid_t pid, struct tc_target **out, struct tc_attach_diag *d
 			*diag = first_diag;
 		goto out;
 	}
-	err = tc_prefetch_new(t->mem, 0, 0, &t->pf);
-	if (!err)
-		err = tc_page_cache_new(t->mem, 0, &t->pc);
-	if (err)
-		goto out;
 	if (t->layout.tstate.native_thread_id < 0)
-		tc_pthread_tid_calibrate(t);
+		t->pthread_tid_off = tc_pthread_tid_calibrate(t, t->mem);
 	if (tc_target_exec_id(pid, &t->exec_id) != 0)
 		t->exec_id = 0;
 	*out = t;
@@ -504,8 +503,6 @@ void tc_target_free(struct tc_target *t)
 {
 	if (!t)
 		return;
-	tc_prefetch_free(t->pf);
-	tc_page_cache_free(t->pc);
 	tc_remote_free(t->mem);
 	free(t);
 }

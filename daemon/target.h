@@ -8,30 +8,21 @@
 #include <sys/types.h>
 
 #include "layouts/layout.h"
-#include "reader/page_cache.h"
-#include "reader/prefetch.h"
 #include "reader/remote.h"
 
+/* Fixed once attach returns: several walkers (threads) may share one target. What a walk
+ * changes lives in the walker (daemon/walk_ctx.h). */
 struct tc_target {
 	pid_t pid;
-	struct tc_remote *mem;   /* owned */
-	struct tc_prefetch *pf;  /* owned; NULL: the walker reads directly (tests) */
-	struct tc_page_cache *pc;/* owned; cold-path reads (code objects); NULL: direct */
+	struct tc_remote *mem;   /* owned; what attach read through, and what walkers borrow */
 	struct tc_layout layout;
 	tc_raddr runtime;        /* &_PyRuntime */
 	tc_raddr code_type;      /* &PyCode_Type, 0 when unknown */
 	char version[24];        /* "3.12.1" */
 	char binary[512];        /* target path of the file holding _PyRuntime */
 	char how[64];            /* how _PyRuntime was found: ".dynsym", ".PyRuntime", ... */
-	int pthread_tid_off;     /* offset of the kernel tid in glibc's struct pthread, -1 */
-	uint64_t tid_calib_next_ns; /* CLOCK_MONOTONIC before which a failed calibration is
-				       not tried again */
-	/* walker memo of values that change rarely (see TC_UNWIND_CACHED_HEAD) */
-	tc_raddr head_cache;     /* runtime->interpreters.head, 0 = not cached */
-	uint64_t main_ident;     /* runtime->main_thread (<= 3.12), read with the head; 0 unknown */
-	uint64_t head_cache_ns;  /* CLOCK_MONOTONIC when read */
-	tc_raddr gil_interp, gil_ptr; /* interp->ceval.gil of the last interpreter seen */
-	uint64_t code_gen;       /* main interpreter's code-object generation at the last walk */
+	int pthread_tid_off;     /* offset of the kernel tid in glibc's struct pthread, as
+				    calibrated at attach; -1 (a walker may calibrate later) */
 	uint64_t exec_id;        /* tc_target_exec_id at attach, 0 unknown */
 };
 

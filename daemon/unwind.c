@@ -21,9 +21,9 @@
 
 /* Reads of per-sample data go through the prefetcher when the target has one: one batched
  * syscall per walk in the steady state. */
-static int rd(struct tc_target *t, tc_raddr addr, void *buf, size_t len)
+static inline int rd(struct tc_walk_ctx *x, tc_raddr addr, void *buf, size_t len)
 {
-	return t->pf ? tc_prefetch_read(t->pf, addr, buf, len) : tc_remote_read(t->mem, addr, buf, len);
+	return tc_read(&x->rd, TC_READ_HOT, addr, buf, len);
 }
 
 /* A window onto the prefetched bytes around a frame chain: frames of one data-stack chunk
@@ -35,16 +35,16 @@ struct win {
 	uint64_t reads;
 };
 
-static void win_flush(struct tc_target *t, struct win *w)
+static void win_flush(struct tc_walk_ctx *x, struct win *w)
 {
 	if (w->base && w->reads)
-		tc_prefetch_mark(t->pf, w->ulo, w->uhi, w->reads);
+		tc_prefetch_mark(x->rd.pf, w->ulo, w->uhi, w->reads);
 	w->base = NULL;
 	w->reads = 0;
 }
 
 /* LEN bytes at ADDR from this walk's batch through window W, or NULL (never a read). */
-static const uint8_t *win_peek(struct tc_target *t, struct win *w, tc_raddr addr, size_t len)
+static const uint8_t *win_peek(struct tc_walk_ctx *x, struct win *w, tc_raddr addr, size_t len)
 {
 	/* ADDR comes from the target: compare without forming ADDR + LEN, which can wrap
 	 * (a torn pointer near 2^64 would otherwise pass as inside the window) */
@@ -56,9 +56,9 @@ static const uint8_t *win_peek(struct tc_target *t, struct win *w, tc_raddr addr
 		w->reads++;
 		return w->base + (addr - w->lo);
 	}
-	win_flush(t, w);
+	win_flush(x, w);
 	tc_raddr lo, hi;
-	const uint8_t *p = tc_prefetch_window(t->pf, addr, len, &lo, &hi);
+	const uint8_t *p = tc_prefetch_window(x->rd.pf, addr, len, &lo, &hi);
 	if (!p)
 		return NULL;
 	w->base = p - (addr - lo);
@@ -69,16 +69,16 @@ static const uint8_t *win_peek(struct tc_target *t, struct win *w, tc_raddr addr
 }
 
 /* LEN bytes at ADDR: from the window, a new window, or read into BUF. */
-static const uint8_t *win_get(struct tc_target *t, struct win *w, tc_raddr addr, size_t len,
+static const uint8_t *win_get(struct tc_walk_ctx *x, struct win *w, tc_raddr addr, size_t len,
 			      uint8_t *buf, int *err)
 {
 	*err = 0;
-	if (t->pf) {
-		const uint8_t *p = win_peek(t, w, addr, len);
+	if (x->rd.pf) {
+		const uint8_t *p = win_peek(x, w, addr, len);
 		if (p)
 			return p;
 	}
-	*err = rd(t, addr, buf, len);
+	*err = rd(x, addr, buf, len);
 	return *err ? NULL : buf;
 }
 
@@ -187,9 +187,9 @@ static void frame_fields(const struct tc_layout *l, const uint8_t *fb, struct tc
 }
 
 /* How many frames of chain C, from the bottom up, read the same in this walk's batch. */
-static size_t memo_check(struct tc_target *t, const struct tc_cm_chain *c)
+static size_t memo_check(struct tc_walk_ctx *x, const struct tc_cm_chain *c)
 {
-	const struct tc_layout *l = &t->layout;
+	const struct tc_layout *l = &x->t->layout;
 	const size_t o_prev = (size_t)l->iframe.previous, o_code = (size_t)l->iframe.code;
 	const size_t o_instr = (size_t)l->iframe.instr, o_owner = (size_t)l->iframe.owner;
 	const int32_t o_tlbc = l->iframe.tlbc_index;
@@ -199,13 +199,13 @@ static size_t memo_check(struct tc_target *t, const struct tc_cm_chain *c)
 	 * forwarding: most of this loop's time) */
 	for (; k < c->n; k++) {
 		const struct tc_cm_frame *e = &c->f[k];
-		const uint8_t *fb = win_peek(t, &w, e->addr, (size_t)l->iframe.size);
+		const uint8_t *fb = win_peek(x, &w, e->addr, (size_t)l->iframe.size);
 		if (!fb || tc_get_u64(fb, o_prev) != e->prev || tc_get_u64(fb, o_code) != e->code ||
 		    tc_get_u64(fb, o_instr) != e->instr || tc_get_u8(fb, o_owner) != e->owner ||
 		    (o_tlbc >= 0 && tc_get_u32(fb, (size_t)o_tlbc) != e->tlbc))
 			break;
 	}
-	win_flush(t, &w);
+	win_flush(x, &w);
 	return k;
 }
 
@@ -216,10 +216,10 @@ static size_t memo_check(struct tc_target *t, const struct tc_cm_chain *c)
  * without the memo. */
 #define WALK_AGAIN 1
 
-static int walk_iframes_memo(struct tc_target *t, struct tc_code_cache *cc, tc_raddr frame,
+static int walk_iframes_memo(struct tc_walk_ctx *x, struct tc_code_cache *cc, tc_raddr frame,
 			     struct tc_snapshot *s, struct tc_thread_stack *ts, bool use_memo)
 {
-	const struct tc_layout *l = &t->layout;
+	const struct tc_layout *l = &x->t->layout;
 	uint8_t buf[256];
 	struct cycle cyc;
 	struct win w = {0};
@@ -233,9 +233,9 @@ static int walk_iframes_memo(struct tc_target *t, struct tc_code_cache *cc, tc_r
 
 	/* The memo: frames [0, k) of C (bottom up) read unchanged; chased frames are recorded
 	 * from index k on, innermost first, and put in bottom-up order at the end. */
-	struct tc_cm_chain *c = use_memo && s->memo && t->pf ?
+	struct tc_cm_chain *c = use_memo && s->memo && x->rd.pf ?
 		tc_chain_memo_thread(s->memo, ts->tstate) : NULL;
-	size_t k = c ? memo_check(t, c) : 0;
+	size_t k = c ? memo_check(x, c) : 0;
 	const size_t k0 = k;
 	size_t rec = k; /* next record slot */
 	bool reached = false;
@@ -268,7 +268,7 @@ static int walk_iframes_memo(struct tc_target *t, struct tc_code_cache *cc, tc_r
 			ts->truncated = true;
 			break;
 		}
-		const uint8_t *fb = win_get(t, &w, frame, (size_t)l->iframe.size, buf, &err);
+		const uint8_t *fb = win_get(x, &w, frame, (size_t)l->iframe.size, buf, &err);
 		if (err) {
 			if (fatal(err))
 				return err;
@@ -313,7 +313,7 @@ static int walk_iframes_memo(struct tc_target *t, struct tc_code_cache *cc, tc_r
 			}
 			const struct tc_code_info *ci = last_ci;
 			if (code != last_code || !ci) {
-				err = tc_code_cache_get_checked(cc, t, code, &ci);
+				err = tc_code_cache_get_checked(cc, x, code, &ci);
 				if (err) {
 					if (fatal(err))
 						return err;
@@ -359,7 +359,7 @@ static int walk_iframes_memo(struct tc_target *t, struct tc_code_cache *cc, tc_r
 		}
 		frame = prev;
 	}
-	win_flush(t, &w);
+	win_flush(x, &w);
 	if (reached) {
 		size_t pushed = s->nframes - ts->first;
 		for (size_t i = 0; i < k && pushed <= TC_MAX_DEPTH; i++)
@@ -411,7 +411,7 @@ static int walk_iframes_memo(struct tc_target *t, struct tc_code_cache *cc, tc_r
 			tc_raddr code = e->code & mask;
 			if (code != vcode) {
 				const struct tc_code_info *ci;
-				err = tc_code_cache_get_checked(cc, t, code, &ci);
+				err = tc_code_cache_get_checked(cc, x, code, &ci);
 				if (err && fatal(err))
 					return err;
 				if (err || tc_code_cache_changes(cc) != changes)
@@ -433,9 +433,9 @@ static int walk_iframes_memo(struct tc_target *t, struct tc_code_cache *cc, tc_r
 			memmove(c->f + from, c->f + k0, (rec - k0) * sizeof *c->f);
 		size_t n = from + (rec - k0);
 		for (size_t i = from, j = n; i < j--; i++) {
-			struct tc_cm_frame x = c->f[i];
+			struct tc_cm_frame tmp = c->f[i];
 			c->f[i] = c->f[j];
-			c->f[j] = x;
+			c->f[j] = tmp;
 		}
 		tc_chain_memo_set_len(c, ts->truncated ? 0 : n);
 		tc_chain_memo_count(s->memo, reached ? k : 0, rec - k0);
@@ -443,11 +443,11 @@ static int walk_iframes_memo(struct tc_target *t, struct tc_code_cache *cc, tc_r
 	return 0;
 }
 
-static int walk_iframes(struct tc_target *t, struct tc_code_cache *cc, tc_raddr frame,
+static int walk_iframes(struct tc_walk_ctx *x, struct tc_code_cache *cc, tc_raddr frame,
 			struct tc_snapshot *s, struct tc_thread_stack *ts)
 {
 	const size_t first = s->nframes;
-	int err = walk_iframes_memo(t, cc, frame, s, ts, true);
+	int err = walk_iframes_memo(x, cc, frame, s, ts, true);
 	/* a walk that ended on an error may have recorded part of a chain: forget it */
 	struct tc_cm_chain *c = err && s->memo ? tc_chain_memo_thread(s->memo, ts->tstate) : NULL;
 	if (c)
@@ -455,16 +455,16 @@ static int walk_iframes(struct tc_target *t, struct tc_code_cache *cc, tc_raddr 
 	if (err == WALK_AGAIN) {
 		s->nframes = first;
 		ts->truncated = ts->deep = ts->torn = ts->top_unconfirmed = false; /* vheap stays */
-		err = walk_iframes_memo(t, cc, frame, s, ts, false);
+		err = walk_iframes_memo(x, cc, frame, s, ts, false);
 	}
 	return err;
 }
 
 /* 3.9/3.10: PyFrameObject chain from FRAME. */
-static int walk_frameobjs(struct tc_target *t, struct tc_code_cache *cc, tc_raddr frame,
+static int walk_frameobjs(struct tc_walk_ctx *x, struct tc_code_cache *cc, tc_raddr frame,
 			  struct tc_snapshot *s, struct tc_thread_stack *ts)
 {
-	const struct tc_layout *l = &t->layout;
+	const struct tc_layout *l = &x->t->layout;
 	uint8_t buf[256];
 	struct cycle cyc;
 	size_t depth = 0;
@@ -483,7 +483,7 @@ static int walk_frameobjs(struct tc_target *t, struct tc_code_cache *cc, tc_radd
 			ts->truncated = true;
 			break;
 		}
-		const uint8_t *fb = win_get(t, &w, frame, (size_t)l->frameobj.size, buf, &err);
+		const uint8_t *fb = win_get(x, &w, frame, (size_t)l->frameobj.size, buf, &err);
 		if (err) {
 			if (fatal(err))
 				return err;
@@ -498,7 +498,7 @@ static int walk_frameobjs(struct tc_target *t, struct tc_code_cache *cc, tc_radd
 		if (verified && push_vframe(s, ts, frame, back, code, (uint32_t)lasti))
 			return -TC_ENOMEM;
 		const struct tc_code_info *ci;
-		err = tc_code_cache_get_checked(cc, t, code, &ci);
+		err = tc_code_cache_get_checked(cc, x, code, &ci);
 		if (err) {
 			if (fatal(err))
 				return err;
@@ -536,16 +536,16 @@ static int walk_frameobjs(struct tc_target *t, struct tc_code_cache *cc, tc_radd
 		}
 		frame = back;
 	}
-	win_flush(t, &w);
+	win_flush(x, &w);
 	return 0;
 }
 
 /* The innermost frame of the thread whose state is in TBUF (and where that pointer is, in
  * TS->vfield, for the second read). */
-static int top_frame(struct tc_target *t, const uint8_t *tbuf, struct tc_thread_stack *ts,
+static int top_frame(struct tc_walk_ctx *x, const uint8_t *tbuf, struct tc_thread_stack *ts,
 		     tc_raddr *frame)
 {
-	const struct tc_layout *l = &t->layout;
+	const struct tc_layout *l = &x->t->layout;
 	int32_t off = l->tstate.frame >= 0 ? l->tstate.frame : l->tstate.current_frame;
 	*frame = 0;
 	if (off >= 0) {
@@ -558,7 +558,7 @@ static int top_frame(struct tc_target *t, const uint8_t *tbuf, struct tc_thread_
 	tc_raddr cframe = tc_get_u64(tbuf, (size_t)l->tstate.cframe);
 	if (!cframe)
 		return 0;
-	int err = rd(t, cframe + (tc_raddr)l->cframe.current_frame, frame, sizeof *frame);
+	int err = rd(x, cframe + (tc_raddr)l->cframe.current_frame, frame, sizeof *frame);
 	if (!err) {
 		ts->vfield = cframe + (tc_raddr)l->cframe.current_frame;
 		ts->vtop = *frame;
@@ -578,45 +578,45 @@ struct gil_view {
 	tc_raddr holder;
 };
 
-static void read_gil(struct tc_target *t, tc_raddr gil, struct gil_view *g)
+static void read_gil(struct tc_walk_ctx *x, tc_raddr gil, struct gil_view *g)
 {
-	const struct tc_layout *l = &t->layout;
+	const struct tc_layout *l = &x->t->layout;
 	g->known = false;
 	if (!gil || l->gil.locked < 0 || l->gil.last_holder < 0)
 		return;
-	if (rd(t, gil + (tc_raddr)l->gil.locked, &g->locked, sizeof g->locked))
+	if (rd(x, gil + (tc_raddr)l->gil.locked, &g->locked, sizeof g->locked))
 		return;
-	if (rd(t, gil + (tc_raddr)l->gil.last_holder, &g->holder, sizeof g->holder))
+	if (rd(x, gil + (tc_raddr)l->gil.last_holder, &g->holder, sizeof g->holder))
 		return;
 	g->known = true;
 }
 
-static int unwind(struct tc_target *t, struct tc_code_cache *cc, struct tc_snapshot *s);
+static int unwind(struct tc_walk_ctx *x, struct tc_code_cache *cc, struct tc_snapshot *s);
 
-int tc_unwind(struct tc_target *t, struct tc_code_cache *cc, struct tc_snapshot *s)
+int tc_unwind(struct tc_walk_ctx *x, struct tc_code_cache *cc, struct tc_snapshot *s)
 {
 	/* cold-path pages are never older than the walk that uses them */
-	if (t->pc)
-		tc_page_cache_clear(t->pc);
+	if (x->rd.pc)
+		tc_page_cache_clear(x->rd.pc);
 	tc_code_cache_begin_walk(cc);
 	if (s->memo)
 		tc_chain_memo_begin(s->memo);
-	if (!t->pf) {
-		int err = unwind(t, cc, s);
-		return err ? err : tc_unwind_verify(t, s);
+	if (!x->rd.pf) {
+		int err = unwind(x, cc, s);
+		return err ? err : tc_unwind_verify(x, s);
 	}
-	int err = tc_prefetch_begin(t->pf);
+	int err = tc_prefetch_begin(x->rd.pf);
 	if (err)
 		return err;
-	err = unwind(t, cc, s);
+	err = unwind(x, cc, s);
 	if (!err)
-		err = tc_unwind_verify(t, s);
+		err = tc_unwind_verify(x, s);
 	bool torn = err != 0;
 	for (size_t i = 0; i < s->nthreads && !torn; i++)
 		torn = s->threads[i].truncated;
 	if (torn)
-		tc_prefetch_discard_misses(t->pf);
-	tc_prefetch_end(t->pf);
+		tc_prefetch_discard_misses(x->rd.pf);
+	tc_prefetch_end(x->rd.pf);
 	return err;
 }
 
@@ -644,38 +644,36 @@ static void drop_unstarted(struct tc_snapshot *s)
 	s->nthreads = out;
 }
 
-static int unwind(struct tc_target *t, struct tc_code_cache *cc, struct tc_snapshot *s)
+static int unwind(struct tc_walk_ctx *x, struct tc_code_cache *cc, struct tc_snapshot *s)
 {
-	const struct tc_layout *l = &t->layout;
-	uint8_t tbuf[1024];
+	const struct tc_layout *l = &x->t->layout;
+	uint8_t tbuf[TC_WALK_TSTATE_MAX];
 	tc_raddr interp = 0;
 	int err;
 
 	s->nthreads = 0;
 	s->nframes = 0;
 	s->nvframes = 0;
-	/* Layouts are validated at attach; these bounds keep a bad one from overflowing. */
-	if ((size_t)l->tstate.size > sizeof tbuf || l->iframe.size > 256 || l->frameobj.size > 256)
-		return -TC_EINVAL;
+	/* the layout's sizes fit these buffers: tc_layout_walkable, checked once by the walker */
 	struct timespec now;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	uint64_t now_ns = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
-	if ((s->flags & TC_UNWIND_CACHED_HEAD) && t->head_cache &&
-	    now_ns - t->head_cache_ns < 100000000u) {
-		interp = t->head_cache;
+	if ((s->flags & TC_UNWIND_CACHED_HEAD) && x->m.head_cache &&
+	    now_ns - x->m.head_cache_ns < 100000000u) {
+		interp = x->m.head_cache;
 	} else {
-		err = rd(t, t->runtime + (tc_raddr)l->runtime.interpreters_head, &interp,
+		err = rd(x, x->t->runtime + (tc_raddr)l->runtime.interpreters_head, &interp,
 			 sizeof interp);
 		if (err)
 			return err;
 		/* _PyRuntime.main_thread (<= 3.12) changes as rarely: refreshed with the head */
-		t->main_ident = 0;
+		x->m.main_ident = 0;
 		if (l->runtime.main_thread >= 0 &&
-		    rd(t, t->runtime + (tc_raddr)l->runtime.main_thread, &t->main_ident,
-		       sizeof t->main_ident) != 0)
-			t->main_ident = 0;
-		t->head_cache = interp;
-		t->head_cache_ns = now_ns;
+		    rd(x, x->t->runtime + (tc_raddr)l->runtime.main_thread, &x->m.main_ident,
+		       sizeof x->m.main_ident) != 0)
+			x->m.main_ident = 0;
+		x->m.head_cache = interp;
+		x->m.head_cache_ns = now_ns;
 	}
 
 	struct cycle icyc;
@@ -686,25 +684,25 @@ static int unwind(struct tc_target *t, struct tc_code_cache *cc, struct tc_snaps
 		/* The interpreter's fields are far apart (threads.head is ~7 KB in on 3.13+):
 		 * read just them (the prefetcher batches them with the rest of the walk). */
 		tc_raddr next_interp = 0, ts_addr = 0, threads_main = 0, gil = 0;
-		err = rd(t, interp + (tc_raddr)l->interp.next, &next_interp, 8);
+		err = rd(x, interp + (tc_raddr)l->interp.next, &next_interp, 8);
 		if (!err)
-			err = rd(t, interp + (tc_raddr)l->interp.threads_head, &ts_addr, 8);
+			err = rd(x, interp + (tc_raddr)l->interp.threads_head, &ts_addr, 8);
 		if (!err && l->interp.threads_main >= 0)
-			err = rd(t, interp + (tc_raddr)l->interp.threads_main, &threads_main, 8);
+			err = rd(x, interp + (tc_raddr)l->interp.threads_main, &threads_main, 8);
 		bool want_gil = !(s->flags & TC_UNWIND_NO_GIL);
 		if (!want_gil)
 			gil = 0;
 		else if (l->runtime.gil >= 0)
-			gil = t->runtime + (tc_raddr)l->runtime.gil;
+			gil = x->t->runtime + (tc_raddr)l->runtime.gil;
 		else if (!err && l->interp.gil_ptr >= 0) {
 			/* interp->ceval.gil is set once when the interpreter is created */
-			if (t->gil_interp == interp && t->gil_ptr) {
-				gil = t->gil_ptr;
+			if (x->m.gil_interp == interp && x->m.gil_ptr) {
+				gil = x->m.gil_ptr;
 			} else {
-				err = rd(t, interp + (tc_raddr)l->interp.gil_ptr, &gil, 8);
+				err = rd(x, interp + (tc_raddr)l->interp.gil_ptr, &gil, 8);
 				if (!err) {
-					t->gil_interp = interp;
-					t->gil_ptr = gil;
+					x->m.gil_interp = interp;
+					x->m.gil_ptr = gil;
 				}
 			}
 		}
@@ -712,12 +710,12 @@ static int unwind(struct tc_target *t, struct tc_code_cache *cc, struct tc_snaps
 		 * cache may hold another code object now */
 		if (!err && idx == 0 && l->interp.code_generation >= 0) {
 			uint64_t gen = 0;
-			err = rd(t, interp + (tc_raddr)l->interp.code_generation, &gen, 8);
-			if (!err && gen != t->code_gen) {
+			err = rd(x, interp + (tc_raddr)l->interp.code_generation, &gen, 8);
+			if (!err && gen != x->m.code_gen) {
 				tc_code_cache_clear(cc);
 				if (s->memo)
 					tc_chain_memo_clear(s->memo);
-				t->code_gen = gen;
+				x->m.code_gen = gen;
 			}
 			s->code_generation = gen;
 		}
@@ -725,14 +723,14 @@ static int unwind(struct tc_target *t, struct tc_code_cache *cc, struct tc_snaps
 			return err; /* the sampler's retry re-reads the head */
 		struct gil_view gv = {0};
 		if (want_gil)
-			read_gil(t, gil, &gv);
+			read_gil(x, gil, &gv);
 
 		struct cycle tcyc;
 		cycle_init(&tcyc, ts_addr);
 		while (ts_addr) {
 			if (s->nthreads >= TC_MAX_THREADS)
 				return -TC_ECORRUPT;
-			err = rd(t, ts_addr, tbuf, (size_t)l->tstate.size);
+			err = rd(x, ts_addr, tbuf, (size_t)l->tstate.size);
 			if (err)
 				return err;
 			struct tc_thread_stack *ts = push_thread(s);
@@ -744,18 +742,18 @@ static int unwind(struct tc_target *t, struct tc_code_cache *cc, struct tc_snaps
 			if (l->tstate.native_thread_id >= 0)
 				ts->native_id = tc_get_u64(tbuf, (size_t)l->tstate.native_thread_id);
 			else
-				ts->native_id = tc_pthread_tid(t, ts->thread_id);
-			if (t->main_ident)
-				ts->main = ts->thread_id == t->main_ident;
+				ts->native_id = tc_pthread_tid(x, ts->thread_id);
+			if (x->m.main_ident)
+				ts->main = ts->thread_id == x->m.main_ident;
 			else if (l->interp.threads_main >= 0)
 				ts->main = threads_main == ts_addr;
 			else
-				ts->main = ts->native_id == (uint64_t)t->pid;
+				ts->main = ts->native_id == (uint64_t)x->t->pid;
 			ts->holds_gil = gv.known ? (gv.locked && gv.holder == ts_addr) : -1;
 			ts->first = s->nframes;
 
 			tc_raddr frame = 0;
-			err = top_frame(t, tbuf, ts, &frame);
+			err = top_frame(x, tbuf, ts, &frame);
 			if (err && fatal(err))
 				return err;
 			if (err) {
@@ -763,9 +761,9 @@ static int unwind(struct tc_target *t, struct tc_code_cache *cc, struct tc_snaps
 				ts->truncated = true;
 				err = 0;
 			} else if (l->frame_model == TC_FRAMES_OBJECT)
-				err = walk_frameobjs(t, cc, frame, s, ts);
+				err = walk_frameobjs(x, cc, frame, s, ts);
 			else
-				err = walk_iframes(t, cc, frame, s, ts);
+				err = walk_iframes(x, cc, frame, s, ts);
 			if (err)
 				return err;
 			/* ts may have moved if threads grew; it did not (no push since) */

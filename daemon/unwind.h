@@ -122,7 +122,9 @@ struct tc_snapshot {
  * truncated, and the call still returns 0); -TC_ESRCH when the target is gone; -TC_EFAULT /
  * -TC_ECORRUPT when the thread list itself could not be read consistently (torn read:
  * retry); -TC_ENOMEM. */
-int tc_unwind(struct tc_target *t, struct tc_code_cache *cc, struct tc_snapshot *s);
+/* X's layout must have passed tc_layout_walkable (layouts/layout.h): the walk checks no
+ * offset. */
+int tc_unwind(struct tc_walk_ctx *x, struct tc_code_cache *cc, struct tc_snapshot *s);
 
 void tc_snapshot_free(struct tc_snapshot *s); /* frees the arrays, keeps S itself */
 

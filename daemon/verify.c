@@ -68,14 +68,14 @@ static size_t verify_len(const struct tc_snapshot *s, const struct tc_thread_sta
 
 /* The index (< CNT) of the first of TS's walked frames that the chain from FRAME reaches
  * within VERIFY_CHASE links (read now), or CNT. */
-static size_t reaches(struct tc_target *t, const struct tc_snapshot *s,
+static size_t reaches(struct tc_walk_ctx *x, const struct tc_snapshot *s,
 		      const struct tc_thread_stack *ts, size_t cnt, tc_raddr frame)
 {
-	const struct tc_layout *l = &t->layout;
+	const struct tc_layout *l = &x->t->layout;
 	const int32_t off = l->frame_model == TC_FRAMES_OBJECT ? l->frameobj.f_back :
 								 l->iframe.previous;
 	for (int i = 0; i < VERIFY_CHASE && frame && !(frame & 7); i++) {
-		if (tc_remote_read(t->mem, frame + (tc_raddr)off, &frame, sizeof frame))
+		if (tc_remote_read(x->rd.mem, frame + (tc_raddr)off, &frame, sizeof frame))
 			return cnt;
 		for (size_t k = 0; k < cnt; k++)
 			if (s->vframes[ts->vfirst + k].addr == frame)
@@ -156,9 +156,9 @@ static int keep_confirmed(struct tc_snapshot *s)
 	return 0;
 }
 
-int tc_unwind_verify(struct tc_target *t, struct tc_snapshot *s)
+int tc_unwind_verify(struct tc_walk_ctx *x, struct tc_snapshot *s)
 {
-	const struct tc_layout *l = &t->layout;
+	const struct tc_layout *l = &x->t->layout;
 	const bool objs = l->frame_model == TC_FRAMES_OBJECT;
 	const size_t fsz = (size_t)(objs ? l->frameobj.size : l->iframe.size);
 	size_t bytes = 0, niov = 0;
@@ -211,7 +211,7 @@ int tc_unwind_verify(struct tc_target *t, struct tc_snapshot *s)
 		}
 		off += len;
 	}
-	int err = tc_remote_readv(t->mem, s->viov, n);
+	int err = tc_remote_readv(x->rd.mem, s->viov, n);
 	if (err == -TC_ESRCH || err == -TC_EPERM || err == -TC_ENOMEM)
 		return err;
 	off = 0;
@@ -247,7 +247,7 @@ int tc_unwind_verify(struct tc_target *t, struct tc_snapshot *s)
 			 * read if its links lead there (that one is live: the frames the
 			 * walk saw above it returned) */
 			if (same && m == scan && !strict)
-				m = reaches(t, s, ts, cnt, top);
+				m = reaches(x, s, ts, cnt, top);
 			same = same && m < scan;
 		}
 		/* A chain without generator frames is kept whole, frames above M included:
@@ -273,13 +273,10 @@ int tc_unwind_verify(struct tc_target *t, struct tc_snapshot *s)
 			same = false;
 		if (!same) {
 			/* Torn: the caller retries, and after the last try keeps the stack
-			 * as walked, unless a generator's frame is among its top frames: kept
-			 * as walked, such stacks violated the oracle in 1-14% of the samples
-			 * of its generator target (frames that read the same twice are not
-			 * enough either: a call that returned leaves its frame behind
-			 * unchanged). Leaving every torn stack out instead lost 67-98% of a
-			 * busy thread's samples on an idle machine (3.9-3.12), where two reads
-			 * microseconds apart rarely agree. */
+			 * as walked, unless a generator's frame is among its top frames (a
+			 * recycled heap object: frames that read the same twice may still be
+			 * a returned call's). Why, in figures: docs/PERFORMANCE.md, "Design
+			 * measurements". */
 			ts->torn = true;
 			s->torn++;
 			if (ts->vheap) {
@@ -291,8 +288,8 @@ int tc_unwind_verify(struct tc_target *t, struct tc_snapshot *s)
 			/* The frames above M returned: the stack is the one from M down, M at
 			 * the instruction the walk read (a call it was making, with the same
 			 * callers), marked: what it was calling is not confirmed. (Other chains
-			 * are kept whole when M did not move: marking them moved 12% of a busy
-			 * thread's samples under the marker.) */
+			 * are kept whole when M did not move: docs/PERFORMANCE.md, "Design
+			 * measurements".) */
 			size_t above = s->vframes[ts->vfirst + m].above;
 			ts->first += above;
 			ts->n -= above;

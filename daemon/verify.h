@@ -9,6 +9,6 @@
 /* Read the top of every walked stack of S again and keep, cut or mark torn each thread's
  * frames (see verify.c). Returns 0, or a fatal read error (-TC_ESRCH, -TC_EPERM) /
  * -TC_ENOMEM. */
-int tc_unwind_verify(struct tc_target *t, struct tc_snapshot *s);
+int tc_unwind_verify(struct tc_walk_ctx *x, struct tc_snapshot *s);
 
 #endif

@@ -50,3 +50,15 @@ void tc_layout_code_identity(struct tc_layout *l)
 		l->code.ident_name = false;
 	}
 }
+
+int tc_layout_walkable(const struct tc_layout *l)
+{
+	if (l->tstate.size <= 0 || l->tstate.size > TC_WALK_TSTATE_MAX ||
+	    l->iframe.size > TC_WALK_FRAME_MAX || l->frameobj.size > TC_WALK_FRAME_MAX ||
+	    l->code.size <= 0 || l->code.size > TC_WALK_CODE_MAX ||
+	    l->unicode.ascii_data <= 0 || l->unicode.ascii_data > TC_WALK_STR_HDR_MAX ||
+	    l->unicode.length < 0 || l->unicode.length >= l->unicode.ascii_data ||
+	    l->code.ident_len < 0 || l->code.ident_len > TC_WALK_IDENT_MAX)
+		return -TC_EINVAL;
+	return 0;
+}

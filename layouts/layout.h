@@ -157,6 +157,19 @@ int tc_layout_from_table(uint32_t version_hex, bool debug, struct tc_layout *out
  * other code fields and the version. Both layout sources call it last. */
 void tc_layout_code_identity(struct tc_layout *l);
 
+/* What the walker's fixed buffers hold: a thread state, a frame (interpreter frame or frame
+ * object), a code object, and a str object's header (up to its ASCII data). */
+#define TC_WALK_TSTATE_MAX 1024
+#define TC_WALK_FRAME_MAX 256
+#define TC_WALK_CODE_MAX 1024
+#define TC_WALK_STR_HDR_MAX 96
+#define TC_WALK_IDENT_MAX 128 /* a code object's identity span (tc_layout_code_identity) */
+
+/* 0 when every structure L describes fits the walker's buffers (and a str's length field lies
+ * within its header), else -TC_EINVAL. Checked once, when a layout is chosen at attach and
+ * when a walker is made, so the walk itself checks no offset. */
+int tc_layout_walkable(const struct tc_layout *l);
+
 /* Supported range of compiled-in tables, for messages: "3.9" .. "3.12". */
 extern const char tc_layout_table_range[];
 

@@ -20,9 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Read the gap rather than add an iovec: a one-off probe on the development VM (not part of
- * bench/) put each extra remote iovec at roughly 0.4 us and copying at roughly 0.05 us per
- * KiB, so gaps below ~8 KiB are cheaper to read than to skip. */
+/* Read the gap rather than add an iovec when it is below this (an extra iovec costs more than
+ * copying a few KiB: docs/PERFORMANCE.md, "Design measurements"). */
 #define MERGE_GAP 8192
 #define MAX_SPAN (256u << 10)   /* one range at most this long */
 #define MAX_LEARN 65536         /* misses remembered per walk */

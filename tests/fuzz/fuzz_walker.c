@@ -251,6 +251,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	unsigned flags = fz_u8(&in);
 	size_t len = fz_u16(&in);
 	struct tc_target t;
+	struct tc_walk_ctx x = {0};
 	struct tc_snapshot s = {0};
 	struct tc_remote *mem = NULL;
 	struct tc_code_cache *cc = NULL;
@@ -284,9 +285,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    tc_layout_from_debug_offsets(buf, sizeof buf, false, &l) == 0)
 			t.layout = l;
 	}
-	if ((flags & F_PREFETCH) && tc_prefetch_new(mem, 0, 0, &t.pf) != 0)
+	/* what a walker requires of a layout before it walks (tc_walker_new) */
+	if (tc_layout_walkable(&t.layout) != 0)
 		goto out;
-	if ((flags & F_PAGES) && tc_page_cache_new(mem, 0, &t.pc) != 0)
+	tc_walk_ctx_init(&x, &t);
+	if ((flags & F_PREFETCH) && tc_prefetch_new(mem, 0, 0, &x.rd.pf) != 0)
+		goto out;
+	if ((flags & F_PAGES) && tc_page_cache_new(mem, 0, &x.rd.pc) != 0)
 		goto out;
 	cc = tc_code_cache_new((flags & F_SMALLCC) ? 2 : 0);
 	fc = tc_frame_cache_new();
@@ -299,7 +304,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		  ((flags & F_HEAD) ? TC_UNWIND_CACHED_HEAD : 0);
 
 	for (int walks = 0; walks < MAX_WALKS;) {
-		int err = tc_unwind(&t, cc, &s);
+		int err = tc_unwind(&x, cc, &s);
 		FZ_REQUIRE(err == 0 || err == -TC_EFAULT || err == -TC_ECORRUPT ||
 			   err == -TC_EINVAL || err == -TC_ENOMEM || err == -TC_ERANGE);
 		walks++;
@@ -311,7 +316,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			for (size_t i = 0; i < s.nframes; i++) {
 				const struct tc_raw_frame *f = &s.frames[i];
 				const struct tc_code_info *ci;
-				if (tc_code_cache_get(cc, &t, f->code, &ci) != 0)
+				if (tc_code_cache_get(cc, &x, f->code, &ci) != 0)
 					continue;
 				FZ_REQUIRE(ci->addr == f->code);
 				if (ci->name)
@@ -347,8 +352,8 @@ out:
 	tc_snapshot_free(&s);
 	tc_frame_cache_free(fc);
 	tc_code_cache_free(cc);
-	tc_page_cache_free(t.pc);
-	tc_prefetch_free(t.pf);
+	tc_page_cache_free(x.rd.pc);
+	tc_prefetch_free(x.rd.pf);
 	tc_remote_free(mem);
 	return 0;
 }

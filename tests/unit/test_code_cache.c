@@ -13,6 +13,7 @@
 
 #include "daemon/code_cache.h"
 #include "daemon/target.h"
+#include "daemon/walk_ctx.h"
 #include "layouts/layout.h"
 #include "reader/page_cache.h"
 #include "reader/remote.h"
@@ -31,6 +32,7 @@ struct img {
 	struct tc_layout l;
 	struct tc_remote *r;
 	struct tc_target t;
+	struct tc_walk_ctx x; /* reads of t: direct, or through a page cache */
 	unsigned minor;
 };
 
@@ -128,12 +130,13 @@ static struct img *img_new(unsigned minor)
 	m->t.layout = m->l;
 	m->t.code_type = CODE_TYPE;
 	m->t.pthread_tid_off = -1;
+	tc_walk_ctx_init(&m->x, &m->t);
 	return m;
 }
 
 static void img_free(struct img *m)
 {
-	tc_page_cache_free(m->t.pc);
+	tc_page_cache_free(m->x.rd.pc);
 	tc_remote_free(m->r);
 	free(m);
 }
@@ -169,7 +172,7 @@ START_TEST(test_load_once_then_hit)
 	struct tc_code_cache *c = cache(0);
 	const struct tc_code_info *ci, *again;
 
-	ck_assert_int_eq(tc_code_cache_get(c, &m->t, a, &ci), 0);
+	ck_assert_int_eq(tc_code_cache_get(c, &m->x, a, &ci), 0);
 	ck_assert_uint_eq(ci->addr, a);
 	ck_assert_str_eq(ci->name, "alpha");
 	ck_assert_str_eq(ci->qualname, "Q.alpha");
@@ -188,18 +191,18 @@ START_TEST(test_load_once_then_hit)
 	uint64_t changes = tc_code_cache_changes(c);
 
 	/* a hit reads nothing and returns the same entry */
-	ck_assert_int_eq(tc_code_cache_get(c, &m->t, a, &again), 0);
+	ck_assert_int_eq(tc_code_cache_get(c, &m->x, a, &again), 0);
 	ck_assert_ptr_eq(again, ci);
 	ck_assert_uint_eq(again->serial, sa);
-	ck_assert_int_eq(tc_code_cache_get(c, &m->t, b, &ci), 0);
+	ck_assert_int_eq(tc_code_cache_get(c, &m->x, b, &ci), 0);
 	ck_assert_str_eq(ci->name, "beta");
 	ck_assert_uint_ne(ci->serial, sa); /* one serial per decoded object */
-	ck_assert_int_eq(tc_code_cache_get(c, &m->t, a, &ci), 0);
+	ck_assert_int_eq(tc_code_cache_get(c, &m->x, a, &ci), 0);
 	ck_assert_uint_eq(ci->serial, sa);
 	tc_remote_get_stats(m->r, &rs);
 	ck_assert_uint_gt(rs.reads, reads); /* b was read */
 	reads = rs.reads;
-	ck_assert_int_eq(tc_code_cache_get(c, &m->t, b, &ci), 0);
+	ck_assert_int_eq(tc_code_cache_get(c, &m->x, b, &ci), 0);
 	tc_remote_get_stats(m->r, &rs);
 	ck_assert_uint_eq(rs.reads, reads); /* hits read nothing */
 	struct tc_code_cache_stats st = stats(c);
@@ -210,15 +213,15 @@ START_TEST(test_load_once_then_hit)
 	ck_assert_uint_eq(tc_code_cache_changes(c), changes + 1); /* b's decode only */
 
 	/* refused: no address, not a code object, not mapped; nothing is kept */
-	ck_assert_int_eq(tc_code_cache_get(c, &m->t, 0, &ci), -TC_ECORRUPT);
-	ck_assert_int_eq(tc_code_cache_get(c, &m->t, notcode, &ci), -TC_ECORRUPT);
-	ck_assert_int_eq(tc_code_cache_get(c, &m->t, 0xdead0000, &ci), -TC_EFAULT);
+	ck_assert_int_eq(tc_code_cache_get(c, &m->x, 0, &ci), -TC_ECORRUPT);
+	ck_assert_int_eq(tc_code_cache_get(c, &m->x, notcode, &ci), -TC_ECORRUPT);
+	ck_assert_int_eq(tc_code_cache_get(c, &m->x, 0xdead0000, &ci), -TC_EFAULT);
 	st = stats(c);
 	ck_assert_uint_eq(st.failures, 2);
 	ck_assert_uint_eq(st.entries, 2);
 	/* a failed address is tried again (it may hold a code object later) */
 	code_at(m, notcode, "late", "/app/late.py", 5, 3);
-	ck_assert_int_eq(tc_code_cache_get(c, &m->t, notcode, &ci), 0);
+	ck_assert_int_eq(tc_code_cache_get(c, &m->x, notcode, &ci), 0);
 	ck_assert_str_eq(ci->name, "late");
 	tc_code_cache_free(NULL);
 	done(m, c);
@@ -236,15 +239,15 @@ START_TEST(test_replaced_at_same_address)
 	ck_assert_int_gt(m->l.code.ident_len, 0);
 
 	tc_code_cache_begin_walk(c);
-	ck_assert_int_eq(tc_code_cache_get_checked(c, &m->t, a, &ci), 0);
+	ck_assert_int_eq(tc_code_cache_get_checked(c, &m->x, a, &ci), 0);
 	uint32_t s1 = ci->serial;
-	ck_assert_int_eq(tc_code_cache_get_checked(c, &m->t, a, &ci), 0);
+	ck_assert_int_eq(tc_code_cache_get_checked(c, &m->x, a, &ci), 0);
 	ck_assert_uint_eq(stats(c).checks, 0); /* decoded in this walk: nothing to compare */
 
 	/* the same object in the next walk: compared once, kept */
 	tc_code_cache_begin_walk(c);
-	ck_assert_int_eq(tc_code_cache_get_checked(c, &m->t, a, &ci), 0);
-	ck_assert_int_eq(tc_code_cache_get_checked(c, &m->t, a, &ci), 0);
+	ck_assert_int_eq(tc_code_cache_get_checked(c, &m->x, a, &ci), 0);
+	ck_assert_int_eq(tc_code_cache_get_checked(c, &m->x, a, &ci), 0);
 	ck_assert_uint_eq(ci->serial, s1);
 	ck_assert_uint_eq(stats(c).checks, 1);
 	ck_assert_uint_eq(stats(c).replaced, 0);
@@ -253,11 +256,11 @@ START_TEST(test_replaced_at_same_address)
 	code_at(m, a, "second", "/app/other.py", 77, 101);
 	uint64_t changes = tc_code_cache_changes(c);
 	/* within the walk that already compared it, the entry stands */
-	ck_assert_int_eq(tc_code_cache_get_checked(c, &m->t, a, &ci), 0);
+	ck_assert_int_eq(tc_code_cache_get_checked(c, &m->x, a, &ci), 0);
 	ck_assert_str_eq(ci->name, "first");
 	/* the next walk compares, and decodes the new object */
 	tc_code_cache_begin_walk(c);
-	ck_assert_int_eq(tc_code_cache_get_checked(c, &m->t, a, &ci), 0);
+	ck_assert_int_eq(tc_code_cache_get_checked(c, &m->x, a, &ci), 0);
 	ck_assert_str_eq(ci->name, "second");
 	ck_assert_str_eq(ci->filename, "/app/other.py");
 	ck_assert_int_eq(ci->firstlineno, 77);
@@ -269,12 +272,12 @@ START_TEST(test_replaced_at_same_address)
 	ck_assert_uint_gt(tc_code_cache_changes(c), changes);
 	/* the unchecked lookup sees the replacement too */
 	const struct tc_code_info *plain;
-	ck_assert_int_eq(tc_code_cache_get(c, &m->t, a, &plain), 0);
+	ck_assert_int_eq(tc_code_cache_get(c, &m->x, a, &plain), 0);
 	ck_assert_ptr_eq(plain, ci);
 	/* replaced by something that is not a code object: refused, and forgotten */
 	memset(host(a), 0, (size_t)m->l.code.size);
 	tc_code_cache_begin_walk(c);
-	ck_assert_int_lt(tc_code_cache_get_checked(c, &m->t, a, &ci), 0);
+	ck_assert_int_lt(tc_code_cache_get_checked(c, &m->x, a, &ci), 0);
 	done(m, c);
 }
 END_TEST
@@ -289,14 +292,14 @@ START_TEST(test_replaced_name_310)
 	const struct tc_code_info *ci;
 	ck_assert(m->l.code.ident_name);
 	tc_code_cache_begin_walk(c);
-	ck_assert_int_eq(tc_code_cache_get_checked(c, &m->t, a, &ci), 0);
+	ck_assert_int_eq(tc_code_cache_get_checked(c, &m->x, a, &ci), 0);
 	ck_assert_str_eq(ci->qualname, "samelen1"); /* no co_qualname before 3.11 */
 	uint32_t s1 = ci->serial;
 	/* same name pointer, its bytes changed (a new str at the reused address) */
 	tc_raddr name = tc_get_u64(host(a), (size_t)m->l.code.name);
 	memcpy(host(name + (tc_raddr)m->l.unicode.ascii_data), "samelen2", 8);
 	tc_code_cache_begin_walk(c);
-	ck_assert_int_eq(tc_code_cache_get_checked(c, &m->t, a, &ci), 0);
+	ck_assert_int_eq(tc_code_cache_get_checked(c, &m->x, a, &ci), 0);
 	ck_assert_str_eq(ci->name, "samelen2");
 	ck_assert_uint_ne(ci->serial, s1);
 	ck_assert_uint_eq(stats(c).replaced, 1);
@@ -314,39 +317,39 @@ START_TEST(test_clear_and_bound)
 		snprintf(name, sizeof name, "f%d", k);
 		co[k] = code(m, name, k + 1, (uint64_t)k + 1);
 	}
-	ck_assert_int_eq(tc_page_cache_new(m->r, 0, &m->t.pc), 0);
+	ck_assert_int_eq(tc_page_cache_new(m->r, 0, &m->x.rd.pc), 0);
 	struct tc_code_cache *c = cache(8);
 	const struct tc_code_info *ci;
 	for (int k = 0; k < 8; k++)
-		ck_assert_int_eq(tc_code_cache_get(c, &m->t, co[k], &ci), 0);
+		ck_assert_int_eq(tc_code_cache_get(c, &m->x, co[k], &ci), 0);
 	ck_assert_uint_eq(stats(c).entries, 8);
 	ck_assert_uint_eq(stats(c).capacity, 8);
 	/* 5, 6 and 7 are the least recent after using 0..4 again */
 	for (int k = 0; k < 5; k++)
-		ck_assert_int_eq(tc_code_cache_get(c, &m->t, co[k], &ci), 0);
-	ck_assert_int_eq(tc_code_cache_get(c, &m->t, co[8], &ci), 0); /* full: half goes */
+		ck_assert_int_eq(tc_code_cache_get(c, &m->x, co[k], &ci), 0);
+	ck_assert_int_eq(tc_code_cache_get(c, &m->x, co[8], &ci), 0); /* full: half goes */
 	struct tc_code_cache_stats st = stats(c);
 	ck_assert_uint_eq(st.evictions, 4);
 	ck_assert_uint_eq(st.entries, 5);
 	uint64_t misses = st.misses;
 	for (int k = 1; k < 5; k++) { /* the four most recent stayed */
-		ck_assert_int_eq(tc_code_cache_get(c, &m->t, co[k], &ci), 0);
+		ck_assert_int_eq(tc_code_cache_get(c, &m->x, co[k], &ci), 0);
 		snprintf(name, sizeof name, "f%d", k);
 		ck_assert_str_eq(ci->name, name);
 	}
-	ck_assert_int_eq(tc_code_cache_get(c, &m->t, co[8], &ci), 0);
+	ck_assert_int_eq(tc_code_cache_get(c, &m->x, co[8], &ci), 0);
 	ck_assert_uint_eq(stats(c).misses, misses);
-	ck_assert_int_eq(tc_code_cache_get(c, &m->t, co[6], &ci), 0); /* evicted: read again */
+	ck_assert_int_eq(tc_code_cache_get(c, &m->x, co[6], &ci), 0); /* evicted: read again */
 	ck_assert_str_eq(ci->name, "f6");
 	ck_assert_uint_eq(stats(c).misses, misses + 1);
 	/* many more objects than room: never more entries than the bound */
 	for (int round = 0; round < 5; round++)
 		for (int k = 0; k < 10; k++) {
-			ck_assert_int_eq(tc_code_cache_get(c, &m->t, co[k], &ci), 0);
+			ck_assert_int_eq(tc_code_cache_get(c, &m->x, co[k], &ci), 0);
 			ck_assert_uint_le(stats(c).entries, 8);
 		}
 	/* clear: empty, counted, and what comes back is decoded anew under a new serial */
-	ck_assert_int_eq(tc_code_cache_get(c, &m->t, co[9], &ci), 0);
+	ck_assert_int_eq(tc_code_cache_get(c, &m->x, co[9], &ci), 0);
 	uint32_t s9 = ci->serial;
 	uint64_t changes = tc_code_cache_changes(c), flushes = stats(c).flushes;
 	tc_code_cache_clear(c);
@@ -354,7 +357,7 @@ START_TEST(test_clear_and_bound)
 	ck_assert_uint_eq(st.entries, 0);
 	ck_assert_uint_eq(st.flushes, flushes + 1);
 	ck_assert_uint_eq(tc_code_cache_changes(c), changes + 1);
-	ck_assert_int_eq(tc_code_cache_get(c, &m->t, co[9], &ci), 0);
+	ck_assert_int_eq(tc_code_cache_get(c, &m->x, co[9], &ci), 0);
 	ck_assert_str_eq(ci->name, "f9");
 	ck_assert_uint_ne(ci->serial, s9);
 	done(m, c);

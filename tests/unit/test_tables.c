@@ -34,12 +34,40 @@ START_TEST(test_every_version_resolves)
 				ck_assert_uint_eq(l.version_hex, hex);
 				ck_assert(l.debug == (bool)debug);
 				ck_assert(!l.free_threaded);
+				ck_assert_int_eq(tc_layout_walkable(&l), 0);
 			}
 		}
 		/* a later micro's release candidate shares the minor's layout */
 		ck_assert_uint_eq(get(HEX(3, minor, 5, 0xc, 1), false).version_hex,
 				  HEX(3, minor, 5, 0xc, 1));
 	}
+}
+END_TEST
+
+/* What the walker refuses once, at attach, so that the walk checks no offset: a structure
+ * larger than its buffer, or a str length field outside the str header. */
+START_TEST(test_walkable_bounds)
+{
+	const struct tc_layout good = get(FINAL(12, 1), false);
+	struct tc_layout l = good;
+	ck_assert_int_eq(tc_layout_walkable(&l), 0);
+	l.tstate.size = TC_WALK_TSTATE_MAX + 8;
+	ck_assert_int_eq(tc_layout_walkable(&l), -TC_EINVAL);
+	l = good;
+	l.iframe.size = TC_WALK_FRAME_MAX + 8;
+	ck_assert_int_eq(tc_layout_walkable(&l), -TC_EINVAL);
+	l = good;
+	l.code.size = TC_WALK_CODE_MAX + 8;
+	ck_assert_int_eq(tc_layout_walkable(&l), -TC_EINVAL);
+	l = good;
+	l.unicode.ascii_data = TC_WALK_STR_HDR_MAX + 8;
+	ck_assert_int_eq(tc_layout_walkable(&l), -TC_EINVAL);
+	l = good;
+	l.unicode.length = l.unicode.ascii_data;
+	ck_assert_int_eq(tc_layout_walkable(&l), -TC_EINVAL);
+	l = good;
+	l.code.ident_len = TC_WALK_IDENT_MAX + 1;
+	ck_assert_int_eq(tc_layout_walkable(&l), -TC_EINVAL);
 }
 END_TEST
 
@@ -302,6 +330,7 @@ static Suite *tables_suite(void)
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, test_every_version_resolves);
 	tcase_add_test(tc, test_refused_versions);
+	tcase_add_test(tc, test_walkable_bounds);
 	tcase_add_test(tc, test_range_string);
 	tcase_add_test(tc, test_enums_per_version);
 	tcase_add_test(tc, test_absent_fields);

@@ -34,6 +34,7 @@
 #include "daemon/code_cache.h"
 #include "daemon/target.h"
 #include "daemon/unwind.h"
+#include "daemon/walker.h"
 #include "layouts/debug_offsets.h"
 #include "layouts/layout.h"
 #include "layouts/version.h"
@@ -177,6 +178,7 @@ struct img {
 	bool raw;      /* walk chains as built: no base frame added under them */
 	struct tc_remote *r;
 	struct tc_target t;
+	struct tc_walk_ctx x; /* reads of t, the walk memo */
 	struct tc_code_cache *cc;
 	struct tc_snapshot s;
 };
@@ -704,6 +706,8 @@ static void img_attach(struct img *m)
 	} else {
 		ck_assert_int_eq(tc_layout_from_table(m->v->hex, false, &m->t.layout), 0);
 	}
+	ck_assert_int_eq(tc_layout_walkable(&m->t.layout), 0);
+	tc_walk_ctx_init(&m->x, &m->t);
 	m->cc = tc_code_cache_new(0);
 	ck_assert_ptr_nonnull(m->cc);
 }
@@ -755,7 +759,7 @@ static void img_close_chains(struct img *m)
 static int img_walk(struct img *m)
 {
 	img_close_chains(m);
-	return tc_unwind(&m->t, m->cc, &m->s);
+	return tc_unwind(&m->x, m->cc, &m->s);
 }
 
 static void img_free(struct img *m)
@@ -785,7 +789,7 @@ static void check_frame(struct img *m, size_t ti, size_t i, const struct want *w
 
 	ck_assert_uint_lt(i, ts->n);
 	ck_assert_uint_eq(f->code & 15, 0); /* tag bits cleared */
-	ck_assert_int_eq(tc_code_cache_get(m->cc, &m->t, f->code, &ci), 0);
+	ck_assert_int_eq(tc_code_cache_get(m->cc, &m->x, f->code, &ci), 0);
 	ck_assert_str_eq(ci->name, d->name);
 	ck_assert_str_eq(ci->qualname, m->v->minor >= 11 ? d->qualname : d->name);
 	ck_assert_str_eq(ci->filename, d->file);
@@ -987,12 +991,12 @@ START_TEST(test_code_generation)
 	const struct tc_code_info *ci;
 	ck_assert_int_eq(img_walk(m), 0);
 	ck_assert_uint_eq(m->s.code_generation, 5);
-	ck_assert_int_eq(tc_code_cache_get(m->cc, &m->t, m->s.frames[0].code, &ci), 0);
+	ck_assert_int_eq(tc_code_cache_get(m->cc, &m->x, m->s.frames[0].code, &ci), 0);
 	ck_assert_str_eq(ci->name, "café");
 	/* the object at WORK now names another function: same generation, cache kept */
 	put64(m, at(work, m->w.code.name), other);
 	ck_assert_int_eq(img_walk(m), 0);
-	ck_assert_int_eq(tc_code_cache_get(m->cc, &m->t, m->s.frames[0].code, &ci), 0);
+	ck_assert_int_eq(tc_code_cache_get(m->cc, &m->x, m->s.frames[0].code, &ci), 0);
 	ck_assert_str_eq(ci->name, "café");
 	/* the generation moves: emptied, re-read */
 	put64(m, gen, 6);
@@ -1002,7 +1006,7 @@ START_TEST(test_code_generation)
 	tc_code_cache_get_stats(m->cc, &st1);
 	ck_assert_uint_eq(st1.flushes, st0.flushes + 1);
 	ck_assert_uint_eq(m->s.code_generation, 6);
-	ck_assert_int_eq(tc_code_cache_get(m->cc, &m->t, m->s.frames[0].code, &ci), 0);
+	ck_assert_int_eq(tc_code_cache_get(m->cc, &m->x, m->s.frames[0].code, &ci), 0);
 	ck_assert_str_eq(ci->name, "replacement");
 	img_free(m);
 }
@@ -1043,7 +1047,7 @@ static void walk_both_ways(struct img *m)
 {
 	struct tc_snapshot cold = {0};
 	ck_assert_int_eq(img_walk(m), 0);
-	ck_assert_int_eq(tc_unwind(&m->t, m->cc, &cold), 0);
+	ck_assert_int_eq(tc_unwind(&m->x, m->cc, &cold), 0);
 	ck_assert_uint_eq(m->s.nthreads, cold.nthreads);
 	for (size_t i = 0; i < cold.nthreads; i++) {
 		ck_assert_uint_eq(m->s.threads[i].n, cold.threads[i].n);
@@ -1069,7 +1073,7 @@ START_TEST(test_chain_memo)
 		f[i] = img_frame(m, i % 2 ? work : main_co, i ? f[i - 1] : 0, i % 2 ? 8 : 6);
 	tc_raddr ts = img_thread(m, IDENT1, PID, f[D - 1]);
 	img_attach(m);
-	ck_assert_int_eq(tc_prefetch_new(m->r, 0, 0, &m->t.pf), 0);
+	ck_assert_int_eq(tc_prefetch_new(m->r, 0, 0, &m->x.rd.pf), 0);
 	m->s.memo = tc_chain_memo_new();
 	ck_assert_ptr_nonnull(m->s.memo);
 	const int32_t o_instr = m->w.iframe.instr, o_code = m->w.iframe.code;
@@ -1131,8 +1135,8 @@ START_TEST(test_chain_memo)
 
 	tc_chain_memo_free(m->s.memo);
 	m->s.memo = NULL;
-	tc_prefetch_free(m->t.pf);
-	m->t.pf = NULL;
+	tc_prefetch_free(m->x.rd.pf);
+	m->x.rd.pf = NULL;
 	img_free(m);
 }
 END_TEST
@@ -1187,22 +1191,22 @@ START_TEST(test_code_cache_lru)
 	const struct tc_code_info *ci;
 	struct tc_code_cache_stats st;
 	for (int k = 0; k < 4; k++) /* 0 1 2 3: full */
-		ck_assert_int_eq(tc_code_cache_get(m->cc, &m->t, co[k], &ci), 0);
-	ck_assert_int_eq(tc_code_cache_get(m->cc, &m->t, co[0], &ci), 0); /* 0 is recent */
-	ck_assert_int_eq(tc_code_cache_get(m->cc, &m->t, co[3], &ci), 0); /* and 3 */
-	ck_assert_int_eq(tc_code_cache_get(m->cc, &m->t, co[4], &ci), 0); /* evicts 1, 2 */
+		ck_assert_int_eq(tc_code_cache_get(m->cc, &m->x, co[k], &ci), 0);
+	ck_assert_int_eq(tc_code_cache_get(m->cc, &m->x, co[0], &ci), 0); /* 0 is recent */
+	ck_assert_int_eq(tc_code_cache_get(m->cc, &m->x, co[3], &ci), 0); /* and 3 */
+	ck_assert_int_eq(tc_code_cache_get(m->cc, &m->x, co[4], &ci), 0); /* evicts 1, 2 */
 	tc_code_cache_get_stats(m->cc, &st);
 	ck_assert_uint_eq(st.evictions, 2);
 	ck_assert_uint_eq(st.entries, 3);
 	ck_assert_uint_le(st.entries, st.capacity);
 	uint64_t misses = st.misses;
-	ck_assert_int_eq(tc_code_cache_get(m->cc, &m->t, co[0], &ci), 0);
-	ck_assert_int_eq(tc_code_cache_get(m->cc, &m->t, co[3], &ci), 0);
-	ck_assert_int_eq(tc_code_cache_get(m->cc, &m->t, co[4], &ci), 0);
+	ck_assert_int_eq(tc_code_cache_get(m->cc, &m->x, co[0], &ci), 0);
+	ck_assert_int_eq(tc_code_cache_get(m->cc, &m->x, co[3], &ci), 0);
+	ck_assert_int_eq(tc_code_cache_get(m->cc, &m->x, co[4], &ci), 0);
 	ck_assert_str_eq(ci->name, "café");
 	tc_code_cache_get_stats(m->cc, &st);
 	ck_assert_uint_eq(st.misses, misses); /* all three still there */
-	ck_assert_int_eq(tc_code_cache_get(m->cc, &m->t, co[1], &ci), 0);
+	ck_assert_int_eq(tc_code_cache_get(m->cc, &m->x, co[1], &ci), 0);
 	tc_code_cache_get_stats(m->cc, &st);
 	ck_assert_uint_eq(st.misses, misses + 1); /* 1 was evicted */
 	/* clearing empties it */
@@ -1478,7 +1482,7 @@ START_TEST(test_short_str_at_end_of_mapping)
 		     !m->s.threads[0].truncated;
 	const struct tc_code_info *ci;
 	char name[8] = "";
-	if (tc_code_cache_get(m->cc, &m->t, inner, &ci) == 0)
+	if (tc_code_cache_get(m->cc, &m->x, inner, &ci) == 0)
 		snprintf(name, sizeof name, "%s", ci->name);
 	img_free(m); /* before judging: no leak under CK_FORK=no */
 	ck_assert_msg(whole, "%s: frame with name \"f\" at the end of a mapping dropped", v->name);
@@ -1518,7 +1522,7 @@ START_TEST(test_code_reuse)
 	img_thread(m, IDENT1, PID, top);
 	img_attach(m);
 	if (m->w.frame_model == TC_FRAMES_INTERP) {
-		ck_assert_int_eq(tc_prefetch_new(m->r, 0, 0, &m->t.pf), 0);
+		ck_assert_int_eq(tc_prefetch_new(m->r, 0, 0, &m->x.rd.pf), 0);
 		m->s.memo = tc_chain_memo_new();
 	}
 	const struct want before[] = {{&def_work, 105, false}, {&def_inner, 18, false},
@@ -1552,13 +1556,13 @@ START_TEST(test_code_reuse)
 		put32(m, x + (tc_raddr)m->w.code.firstlineno + 24, 4243);
 	ck_assert_int_eq(img_walk(m), 0);
 	const struct tc_code_info *ci;
-	ck_assert_int_eq(tc_code_cache_get(m->cc, &m->t, m->s.frames[1].code, &ci), 0);
+	ck_assert_int_eq(tc_code_cache_get(m->cc, &m->x, m->s.frames[1].code, &ci), 0);
 	ck_assert_str_eq(ci->name, "<lambda>");
 
 	tc_chain_memo_free(m->s.memo);
 	m->s.memo = NULL;
-	tc_prefetch_free(m->t.pf);
-	m->t.pf = NULL;
+	tc_prefetch_free(m->x.rd.pf);
+	m->x.rd.pf = NULL;
 	img_free(m);
 }
 END_TEST
@@ -1622,7 +1626,7 @@ START_TEST(test_prev_near_top)
 		f[i] = img_frame(m, i ? inner : main_co, i ? f[i - 1] : 0, i ? 12 : 6);
 	img_thread(m, IDENT1, PID, f[7]);
 	img_attach(m);
-	ck_assert_int_eq(tc_prefetch_new(m->r, 0, 0, &m->t.pf), 0);
+	ck_assert_int_eq(tc_prefetch_new(m->r, 0, 0, &m->x.rd.pf), 0);
 	m->s.memo = tc_chain_memo_new();
 	for (size_t b = 0; b < TC_ARRAY_LEN(bad); b++) {
 		img_set_prev(m, f[4], f[3]);
@@ -1636,8 +1640,8 @@ START_TEST(test_prev_near_top)
 	}
 	tc_chain_memo_free(m->s.memo);
 	m->s.memo = NULL;
-	tc_prefetch_free(m->t.pf);
-	m->t.pf = NULL;
+	tc_prefetch_free(m->x.rd.pf);
+	m->x.rd.pf = NULL;
 	img_free(m);
 }
 END_TEST
@@ -1912,6 +1916,147 @@ START_TEST(test_second_read_gen)
 }
 END_TEST
 
+/* ---- the walker (daemon/walker.h) ------------------------------------------------------ */
+
+/* main_co @6 <- inner @12 on one thread; *BOTTOM gets the outer frame. */
+static struct img *walker_img(const struct ver *v, tc_raddr *bottom)
+{
+	struct img *m = img_new(v, SMALL);
+	tc_raddr main_co = img_code(m, &def_main), inner = img_code(m, &def_inner);
+	*bottom = img_frame(m, main_co, 0, 6);
+	img_thread(m, IDENT1, PID, img_frame(m, inner, *bottom, 12));
+	img_close_chains(m);
+	img_attach(m);
+	return m;
+}
+
+static void check_names(const struct tc_profile *p, const int32_t *ids_bu)
+{
+	const struct tc_pframe *b = tc_profile_get_frame(p, ids_bu[0]);
+	const struct tc_pframe *t = tc_profile_get_frame(p, ids_bu[1]);
+	ck_assert_ptr_nonnull(b);
+	ck_assert_ptr_nonnull(t);
+	ck_assert_str_eq(b->name, def_main.name);
+	ck_assert_int_eq(b->line, 7);
+	ck_assert_str_eq(t->name, def_inner.name);
+	ck_assert_int_eq(t->line, 18);
+}
+
+/* A sample through the walker: take, then intern into a profile. The second and third samples
+ * of an unchanged thread reuse its levels from the frame cache and give the same node; a
+ * walker recording into another profile interns its frames afresh there. */
+START_TEST(test_walker_sample)
+{
+	const struct ver *v = &vers[_i];
+	tc_raddr bottom;
+	struct img *m = walker_img(v, &bottom);
+	struct tc_walker *w;
+	ck_assert_int_eq(tc_walker_new(&m->t, NULL, &w), 0);
+	ck_assert_ptr_eq(tc_walker_target(w), &m->t);
+	struct tc_profile_meta meta = {.pid = PID, .mode = "wall"};
+	struct tc_profile *p = tc_profile_new(&meta), *q = tc_profile_new(&meta);
+	ck_assert(p && q);
+	int32_t first = -1;
+	for (uint64_t k = 0; k < 3; k++) {
+		const struct tc_snapshot *s;
+		ck_assert_int_eq(tc_walker_take(w, TC_UNWIND_NO_GIL, &s), 0);
+		ck_assert_uint_eq(s->nthreads, 1);
+		ck_assert_uint_eq(s->threads[0].n, 2);
+		ck_assert(!s->threads[0].torn && !s->threads[0].truncated);
+		tc_walker_begin_record(w, p, k);
+		int32_t leaf;
+		const int32_t *ids;
+		ck_assert_int_eq(tc_walker_intern(w, p, &s->threads[0], &leaf, &ids), 0);
+		check_names(p, ids);
+		ck_assert_uint_eq(tc_profile_node_depth(p, leaf), 2);
+		if (k == 0)
+			first = leaf;
+		ck_assert_int_eq(leaf, first);
+	}
+	struct tc_walker_stats st;
+	tc_walker_get_stats(w, &st);
+	ck_assert_uint_eq(st.fc.reused, 4);   /* both levels, second and third samples */
+	ck_assert_uint_eq(st.fc.resolved, 2);
+	ck_assert_uint_eq(st.frame_misses, 2);/* each frame resolved once */
+	ck_assert_uint_eq(st.code.misses, 2); /* each code object decoded once */
+	ck_assert_uint_eq(st.retries, 0);
+	ck_assert_uint_gt(st.pf.walks, 0);    /* through the prefetcher's batch */
+	/* another profile: its own ids */
+	const struct tc_snapshot *s;
+	ck_assert_int_eq(tc_walker_take(w, TC_UNWIND_NO_GIL, &s), 0);
+	tc_walker_begin_record(w, q, 0);
+	int32_t leaf;
+	const int32_t *ids;
+	ck_assert_int_eq(tc_walker_intern(w, q, &s->threads[0], &leaf, &ids), 0);
+	check_names(q, ids);
+	ck_assert_uint_eq(tc_profile_node_depth(q, leaf), 2);
+	/* the raw frames resolve the same way outside a profile */
+	const struct tc_code_info *ci;
+	int32_t line;
+	ck_assert_int_eq(tc_walker_resolve(w, &s->frames[s->threads[0].first], &ci, &line), 0);
+	ck_assert_str_eq(ci->name, def_inner.name);
+	ck_assert_int_eq(line, 18);
+	tc_profile_free(p);
+	tc_profile_free(q);
+	tc_walker_free(w);
+	img_free(m);
+}
+END_TEST
+
+/* Every read call sees the caller at another instruction: a target that never holds still. */
+static void drift_hook(void *ctx, uint64_t call)
+{
+	struct move *mv = ctx;
+	mv->calls = call + 1;
+	uint64_t v = mv->value + 2 * call;
+	if (mv->width == 4)
+		put32(mv->m, mv->where, (uint32_t)v);
+	else
+		put64(mv->m, mv->where, v);
+}
+
+/* The retry policy: a thread torn on every try is walked TRIES times in all, then kept as
+ * walked (no generator frame), marked torn; a still target costs no retry. */
+START_TEST(test_walker_retries)
+{
+	const struct ver *v = &vers[_i];
+	tc_raddr bottom;
+	struct img *m = walker_img(v, &bottom);
+	for (unsigned tries = 1; tries <= 5; tries += 2) {
+		struct tc_walker *w;
+		struct tc_walker_opts o = {.tries = tries};
+		ck_assert_int_eq(tc_walker_new(&m->t, &o, &w), 0);
+		const struct tc_snapshot *s;
+		ck_assert_int_eq(tc_walker_take(w, 0, &s), 0); /* still: code objects decoded */
+		struct tc_walker_stats st;
+		tc_walker_get_stats(w, &st);
+		ck_assert_uint_eq(st.retries, 0);
+		struct move mv = {.m = m};
+		moved_instr(m, bottom, &mv);
+		const uint64_t saved = mv.width == 4 ? (uint64_t)(uint32_t)get64(m, mv.where) :
+				       get64(m, mv.where);
+		tc_remote_image_on_read(m->r, drift_hook, &mv);
+		ck_assert_int_eq(tc_walker_take(w, 0, &s), 0);
+		tc_remote_image_on_read(m->r, NULL, NULL);
+		tc_walker_get_stats(w, &st);
+		ck_assert_uint_eq(st.retries, tries - 1);
+		ck_assert(s->threads[0].torn);
+		ck_assert(!s->threads[0].left_out && !s->threads[0].truncated);
+		ck_assert_uint_eq(s->threads[0].n, 2);
+		if (mv.width == 4)
+			put32(m, mv.where, (uint32_t)saved);
+		else
+			put64(m, mv.where, saved);
+		ck_assert_int_eq(tc_walker_take(w, 0, &s), 0);
+		ck_assert(!s->threads[0].torn);
+		tc_walker_get_stats(w, &st);
+		ck_assert_uint_eq(st.retries, tries - 1);
+		tc_walker_free(w);
+	}
+	img_free(m);
+}
+END_TEST
+
 static Suite *unwind_suite(void)
 {
 	Suite *s = suite_create("unwind");
@@ -1945,6 +2090,8 @@ static Suite *unwind_suite(void)
 	tcase_add_loop_test(bugs, test_prev_near_top, 0, NVERS);
 	tcase_add_loop_test(bugs, test_second_read, 0, NVERS);
 	tcase_add_loop_test(bugs, test_second_read_skipped, 0, NVERS);
+	tcase_add_loop_test(tc, test_walker_sample, 0, NVERS);
+	tcase_add_loop_test(tc, test_walker_retries, 0, NVERS);
 	tcase_add_loop_test(bugs, test_second_read_gen, 0, NVERS);
 	tcase_add_loop_test(bugs, test_unstarted_thread, 0, NVERS);
 	suite_add_tcase(s, bugs);

@@ -1,0 +1,432 @@
+/* SPDX-License-Identifier: MIT */
+/* The walker. See walker.h. */
+#include "daemon/walker.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/source.h"
+#include "daemon/walk_ctx.h"
+#include "layouts/layout.h"
+
+/* (code, instruction offset, known line) -> profile frame id. */
+struct fkey {
+	tc_raddr code;
+	int64_t addr;
+	uint32_t serial; /* which code object was at CODE (tc_raw_frame.serial) */
+	int32_t lineno;
+	int32_t id; /* -1: empty slot */
+};
+
+struct fmap {
+	struct fkey *v;
+	size_t cap, n;
+};
+
+#define FMAP_MIN (1u << 12)
+#define FMAP_MAX (1u << 20)
+
+struct tc_walker {
+	struct tc_walk_ctx x;          /* target, readers, walk memo */
+	struct tc_walker_opts o;
+	struct tc_code_cache *cc;
+	struct tc_snapshot snap;       /* snap.memo: the chain memo */
+	/* resolution into one profile */
+	const struct tc_profile *bound;/* the profile FM and FC hold ids of */
+	uint64_t code_gen;             /* code-object generation FM and FC are valid for */
+	struct fmap fm;
+	struct tc_frame_cache *fc;     /* last stack of each thread, with ids and nodes */
+	int32_t *lv_ids, *lv_nodes;    /* levels of a stack the frame cache cannot hold */
+	size_t cap_lv_ids, cap_lv_nodes;
+	int32_t trunc_id;              /* frame id of the TC_TRUNCATED_NAME marker, -1 until used */
+	int32_t unconf_id;             /* frame id of the TC_UNCONFIRMED_NAME marker, -1 until used */
+	uint64_t frame_hits, frame_misses, retries;
+};
+
+static uint64_t fhash(tc_raddr code, uint32_t serial, int64_t addr, int32_t lineno)
+{
+	uint64_t h = (code ^ ((uint64_t)serial << 48)) * 0x9E3779B97F4A7C15ull;
+	h ^= (uint64_t)addr * 0xC2B2AE3D27D4EB4Full;
+	h ^= (uint64_t)(uint32_t)lineno * 0x165667B19E3779F9ull;
+	return h ^ (h >> 29);
+}
+
+static int fmap_init(struct fmap *m, size_t cap)
+{
+	m->v = malloc(cap * sizeof *m->v);
+	if (!m->v)
+		return -TC_ENOMEM;
+	for (size_t i = 0; i < cap; i++)
+		m->v[i].id = -1;
+	m->cap = cap;
+	m->n = 0;
+	return 0;
+}
+
+/* Slot for the key: found (id >= 0) or the empty slot where it belongs. */
+static struct fkey *fmap_slot(struct fmap *m, const struct tc_raw_frame *f)
+{
+	size_t i = fhash(f->code, f->serial, f->addr, f->lineno) & (m->cap - 1);
+	while (m->v[i].id >= 0) {
+		struct fkey *k = &m->v[i];
+		if (k->code == f->code && k->addr == f->addr && k->lineno == f->lineno &&
+		    k->serial == f->serial)
+			return k;
+		i = (i + 1) & (m->cap - 1);
+	}
+	return &m->v[i];
+}
+
+static void fmap_clear(struct fmap *m)
+{
+	for (size_t i = 0; i < m->cap; i++)
+		m->v[i].id = -1;
+	m->n = 0;
+}
+
+static int fmap_grow(struct fmap *m)
+{
+	struct fmap n;
+	if (m->cap >= FMAP_MAX) {
+		/* bounded: forget the memo (profile ids stay valid) */
+		fmap_clear(m);
+		return 0;
+	}
+	int err = fmap_init(&n, m->cap * 2);
+	if (err)
+		return err;
+	for (size_t i = 0; i < m->cap; i++) {
+		struct fkey *k = &m->v[i];
+		if (k->id >= 0) {
+			struct tc_raw_frame f = {k->code, k->addr, k->lineno, k->serial};
+			*fmap_slot(&n, &f) = *k;
+			n.n++;
+		}
+	}
+	free(m->v);
+	*m = n;
+	return 0;
+}
+
+static int grow(void **v, size_t *cap, size_t need, size_t elem)
+{
+	if (need <= *cap)
+		return 0;
+	size_t n = *cap ? *cap : 64;
+	while (n < need)
+		n *= 2;
+	void *p = realloc(*v, n * elem);
+	if (!p)
+		return -TC_ENOMEM;
+	*v = p;
+	*cap = n;
+	return 0;
+}
+
+int tc_walker_new(const struct tc_target *t, const struct tc_walker_opts *o,
+		  struct tc_walker **out)
+{
+	*out = NULL;
+	/* the walk checks no offset: every structure must fit its buffers */
+	if (tc_layout_walkable(&t->layout) != 0)
+		return -TC_EINVAL;
+	struct tc_walker *w = calloc(1, sizeof *w);
+	int err = -TC_ENOMEM;
+	if (!w)
+		return err;
+	tc_walk_ctx_init(&w->x, t);
+	if (o)
+		w->o = *o;
+	if (!w->o.tries)
+		w->o.tries = TC_WALKER_TRIES;
+	w->trunc_id = w->unconf_id = -1;
+	if (!w->o.direct) {
+		err = tc_prefetch_new(t->mem, 0, 0, &w->x.rd.pf);
+		if (!err)
+			err = tc_page_cache_new(t->mem, 0, &w->x.rd.pc);
+		if (err)
+			goto fail;
+	}
+	err = -TC_ENOMEM;
+	w->cc = tc_code_cache_new(w->o.code_cache_max);
+	if (!w->cc || fmap_init(&w->fm, FMAP_MIN) != 0)
+		goto fail;
+	if (!w->o.no_chain_memo && !(w->snap.memo = tc_chain_memo_new()))
+		goto fail;
+	if (!w->o.no_frame_cache && !(w->fc = tc_frame_cache_new()))
+		goto fail;
+	*out = w;
+	return 0;
+fail:
+	tc_walker_free(w);
+	return err;
+}
+
+void tc_walker_free(struct tc_walker *w)
+{
+	if (!w)
+		return;
+	tc_chain_memo_free(w->snap.memo);
+	tc_snapshot_free(&w->snap);
+	tc_code_cache_free(w->cc);
+	tc_frame_cache_free(w->fc);
+	tc_prefetch_free(w->x.rd.pf);
+	tc_page_cache_free(w->x.rd.pc);
+	free(w->fm.v);
+	free(w->lv_ids);
+	free(w->lv_nodes);
+	free(w);
+}
+
+const struct tc_target *tc_walker_target(const struct tc_walker *w)
+{
+	return w->x.t;
+}
+
+/* Is a thread's stack cut for a reason a new walk may not meet (a frame read mid-change), or
+ * torn (its second read disagreed)? A stack deeper than the walker follows is cut the same way
+ * every time. */
+static bool any_torn(const struct tc_snapshot *s)
+{
+	for (size_t i = 0; i < s->nthreads; i++)
+		if (s->threads[i].torn || (s->threads[i].truncated && !s->threads[i].deep))
+			return true;
+	return false;
+}
+
+int tc_walker_take(struct tc_walker *w, unsigned flags, const struct tc_snapshot **out)
+{
+	int err = 0;
+	w->snap.flags = flags;
+	for (unsigned attempt = 0; attempt < w->o.tries; attempt++) {
+		if (attempt) {
+			w->retries++;
+			w->snap.flags &= ~(unsigned)TC_UNWIND_CACHED_HEAD;
+		}
+		err = tc_unwind(&w->x, w->cc, &w->snap);
+		/* a stack cut mid-change is walked again; after the last try the other threads
+		 * are kept and that one is recorded as cut, never as whole (or left out when
+		 * its second read still disagreed) */
+		if (err == 0 && attempt + 1 < w->o.tries && any_torn(&w->snap))
+			err = -TC_ECORRUPT;
+		if (err == 0 || err == -TC_ESRCH || err == -TC_EPERM || err == -TC_ENOMEM)
+			break;
+	}
+	*out = err ? NULL : &w->snap;
+	return err;
+}
+
+int tc_walker_resolve(struct tc_walker *w, const struct tc_raw_frame *f,
+		      const struct tc_code_info **ci, int32_t *line)
+{
+	int err = tc_code_cache_get(w->cc, &w->x, f->code, ci);
+	if (err)
+		return err;
+	*line = f->lineno;
+	if (*line < 0 && f->addr != INT64_MIN)
+		*line = tc_code_line(&w->x.t->layout, *ci, f->addr);
+	return 0;
+}
+
+/* Profile frame id of a raw frame. */
+static int frame_id(struct tc_walker *w, struct tc_profile *p, const struct tc_raw_frame *f,
+		    int32_t *id)
+{
+	struct fkey *k = fmap_slot(&w->fm, f);
+	if (k->id >= 0) {
+		w->frame_hits++;
+		*id = k->id;
+		return 0;
+	}
+	w->frame_misses++;
+	const struct tc_code_info *ci;
+	int32_t line;
+	int err = tc_walker_resolve(w, f, &ci, &line);
+	if (err)
+		return err;
+	int32_t pid = tc_profile_frame(p, ci->filename, ci->name, ci->qualname, line,
+				       ci->firstlineno);
+	if (pid < 0)
+		return pid;
+	if ((w->fm.n + 1) * 2 > w->fm.cap) {
+		err = fmap_grow(&w->fm);
+		if (err)
+			return err;
+		k = fmap_slot(&w->fm, f);
+	}
+	*k = (struct fkey){f->code, f->addr, f->serial, f->lineno, pid};
+	w->fm.n++;
+	*id = pid;
+	return 0;
+}
+
+/* Forget every frame id (they belong to another profile, or code objects were freed). */
+static void forget_ids(struct tc_walker *w)
+{
+	fmap_clear(&w->fm);
+	if (w->fc) {
+		tc_frame_cache_free(w->fc);
+		w->fc = tc_frame_cache_new(); /* NULL: sample without it */
+	}
+}
+
+void tc_walker_begin_record(struct tc_walker *w, struct tc_profile *p, uint64_t sample)
+{
+	if (w->bound != p) {
+		w->bound = p;
+		w->trunc_id = w->unconf_id = -1;
+		if (w->fm.n)
+			forget_ids(w);
+	}
+	/* The walk saw a new code-object generation (3.14+: code objects were freed, and an
+	 * address may now hold another one): the (code, offset) memo and the frame cache go.
+	 * The walk has already emptied the code cache. Frame ids in the profile stay valid. */
+	if (w->snap.code_generation != w->code_gen) {
+		w->code_gen = w->snap.code_generation;
+		forget_ids(w);
+	}
+	if (w->fc)
+		tc_frame_cache_begin(w->fc, sample);
+}
+
+/* The id of marker frame NAME, interned on first use into *ID. */
+static int marker(struct tc_profile *p, const char *name, int32_t *id)
+{
+	if (*id < 0)
+		*id = tc_profile_frame(p, name, name, name, -1, -1);
+	return *id < 0 ? *id : 0;
+}
+
+int tc_walker_intern(struct tc_walker *w, struct tc_profile *p, const struct tc_thread_stack *ts,
+		     int32_t *leaf, const int32_t **ids_bu)
+{
+	const struct tc_raw_frame *f = w->snap.frames + ts->first;
+	size_t n = ts->n, keep = 0;
+	int err;
+	/* a cut stack starts at the marker frame, and is not cached (its bottom is not the
+	 * thread's bottom); an unconfirmed top ends at the other marker (not cached either) */
+	const size_t mark = ts->truncated ? 1 : 0, top = ts->top_unconfirmed ? 1 : 0;
+	struct tc_fc_thread *th = w->fc && !mark && !top ?
+		tc_frame_cache_thread(w->fc, ts->tstate, ts->thread_id) : NULL;
+	if (th) {
+		keep = tc_frame_cache_match(th, f, n);
+		if (tc_frame_cache_reserve(w->fc, th, n) != 0) {
+			th = NULL;
+			keep = 0;
+		}
+	}
+	int32_t *ids, *nodes;
+	if (th) {
+		ids = th->ids;
+		nodes = th->nodes;
+	} else {
+		if (grow((void **)&w->lv_ids, &w->cap_lv_ids, n + mark + top, sizeof *ids) ||
+		    grow((void **)&w->lv_nodes, &w->cap_lv_nodes, n + mark + top, sizeof *nodes))
+			return -TC_ENOMEM;
+		ids = w->lv_ids;
+		nodes = w->lv_nodes;
+	}
+	int32_t node = keep ? nodes[keep - 1] : TC_PROFILE_ROOT;
+	if (mark) {
+		if ((err = marker(p, TC_TRUNCATED_NAME, &w->trunc_id)) != 0)
+			return err;
+		ids[0] = w->trunc_id;
+		node = tc_profile_node(p, node, w->trunc_id);
+		if (node < 0)
+			return node;
+		nodes[0] = node;
+		ids++;
+		nodes++;
+	}
+	for (size_t lv = keep; lv < n; lv++) {
+		err = frame_id(w, p, &f[n - 1 - lv], &ids[lv]);
+		if (!err) {
+			node = tc_profile_node(p, node, ids[lv]);
+			if (node < 0)
+				err = node;
+		}
+		if (err) {
+			if (th)
+				th->n = 0; /* levels were overwritten: nothing cached is valid */
+			return err;
+		}
+		nodes[lv] = node;
+	}
+	if (top) {
+		if ((err = marker(p, TC_UNCONFIRMED_NAME, &w->unconf_id)) != 0)
+			return err;
+		ids[n] = w->unconf_id;
+		node = tc_profile_node(p, node, w->unconf_id);
+		if (node < 0)
+			return node;
+		nodes[n] = node;
+	}
+	if (th)
+		tc_frame_cache_store(w->fc, th, f, n, keep);
+	*leaf = node;
+	*ids_bu = ids - mark;
+	return 0;
+}
+
+void tc_walker_get_stats(const struct tc_walker *w, struct tc_walker_stats *out)
+{
+	memset(out, 0, sizeof *out);
+	tc_remote_get_stats(w->x.t->mem, &out->io);
+	if (w->x.rd.pf)
+		tc_prefetch_get_stats(w->x.rd.pf, &out->pf);
+	if (w->x.rd.pc)
+		tc_page_cache_get_stats(w->x.rd.pc, &out->pages);
+	tc_code_cache_get_stats(w->cc, &out->code);
+	if (w->fc)
+		tc_frame_cache_get_stats(w->fc, &out->fc);
+	if (w->snap.memo)
+		tc_chain_memo_get_stats(w->snap.memo, &out->chain);
+	out->frame_hits = w->frame_hits;
+	out->frame_misses = w->frame_misses;
+	out->retries = w->retries;
+}
+
+size_t tc_walker_batch(const struct tc_walker *w, tc_raddr *addr, size_t *len, size_t max)
+{
+	return w->x.rd.pf ? tc_prefetch_batch(w->x.rd.pf, addr, len, max) : 0;
+}
+
+/* The walker as a sample source. */
+static int src_take(struct tc_source *s, unsigned flags, const struct tc_snapshot **out)
+{
+	return tc_walker_take(s->impl, flags, out);
+}
+
+static void src_begin_record(struct tc_source *s, struct tc_profile *p, uint64_t sample)
+{
+	tc_walker_begin_record(s->impl, p, sample);
+}
+
+static int src_intern(struct tc_source *s, struct tc_profile *p, const struct tc_thread_stack *ts,
+		      int32_t *leaf, const int32_t **ids_bu)
+{
+	return tc_walker_intern(s->impl, p, ts, leaf, ids_bu);
+}
+
+static bool src_execed(struct tc_source *s)
+{
+	return tc_target_execed(tc_walker_target(s->impl));
+}
+
+static void src_get_stats(struct tc_source *s, struct tc_walker_stats *out)
+{
+	tc_walker_get_stats(s->impl, out);
+}
+
+static const struct tc_source_ops walker_ops = {
+	.take = src_take,
+	.begin_record = src_begin_record,
+	.intern = src_intern,
+	.execed = src_execed,
+	.get_stats = src_get_stats,
+};
+
+void tc_walker_source(struct tc_walker *w, struct tc_source *out)
+{
+	*out = (struct tc_source){.ops = &walker_ops, .impl = w, .pid = w->x.t->pid};
+}
