@@ -1,124 +1,73 @@
 /* SPDX-License-Identifier: MIT */
 /* The chain memo. See chain_memo.h.
  *
- * Chains live in a fixed array with an open-addressing index over it, rebuilt when idle
- * chains are swept out (every TC_CM_IDLE_WALKS walks), like the frame cache's threads. */
+ * Chains are slots of a base/slots table keyed by the thread state's address (a fixed array
+ * with an open-addressing index over it, rebuilt when idle chains are swept out every
+ * TC_CM_IDLE_WALKS walks), like the frame cache's threads. This file keeps what a chain
+ * holds and the bound on frames over all chains. */
 #include "daemon/chain_memo.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#define INDEX_CAP (2 * TC_CM_MAX_THREADS) /* power of two */
+#include "base/slots.h"
+#include "base/vec.h"
 
 struct tc_chain_memo {
-	struct tc_cm_chain *c;     /* TC_CM_MAX_THREADS entries, tstate 0 = free */
-	size_t nc;
-	int32_t *index;            /* INDEX_CAP slots: entry + 1, 0 empty */
+	struct tc_slots chains;    /* payload: struct tc_cm_chain, keyed (tstate, 0) */
 	size_t frames;             /* room held over all chains */
-	uint64_t walk, last_sweep;
 	struct tc_cm_stats st;
 };
+
+/* A chain's slot is released (idle, cleared, or the memo is freed). */
+static void release(void *ctx, void *payload)
+{
+	struct tc_chain_memo *m = ctx;
+	struct tc_cm_chain *c = payload;
+	m->frames -= c->cap;
+	free(c->f);
+}
 
 struct tc_chain_memo *tc_chain_memo_new(void)
 {
 	struct tc_chain_memo *m = calloc(1, sizeof *m);
 	if (!m)
 		return NULL;
-	m->c = calloc(TC_CM_MAX_THREADS, sizeof *m->c);
-	m->index = calloc(INDEX_CAP, sizeof *m->index);
-	if (!m->c || !m->index) {
-		tc_chain_memo_free(m);
+	if (tc_slots_init(&m->chains, TC_CM_MAX_THREADS, sizeof(struct tc_cm_chain),
+			  TC_CM_IDLE_WALKS, release, m) != 0) {
+		free(m);
 		return NULL;
 	}
 	return m;
-}
-
-static void release(struct tc_chain_memo *m, struct tc_cm_chain *c)
-{
-	m->frames -= c->cap;
-	free(c->f);
-	memset(c, 0, sizeof *c);
 }
 
 void tc_chain_memo_free(struct tc_chain_memo *m)
 {
 	if (!m)
 		return;
-	if (m->c)
-		for (size_t i = 0; i < TC_CM_MAX_THREADS; i++)
-			if (m->c[i].tstate)
-				release(m, &m->c[i]);
-	free(m->c);
-	free(m->index);
+	tc_slots_free(&m->chains);
 	free(m);
-}
-
-static size_t slot_of(tc_raddr tstate)
-{
-	return (size_t)((tstate * 0x9E3779B97F4A7C15ull) >> 40) & (INDEX_CAP - 1);
-}
-
-static void index_insert(struct tc_chain_memo *m, size_t e)
-{
-	size_t i = slot_of(m->c[e].tstate);
-	while (m->index[i])
-		i = (i + 1) & (INDEX_CAP - 1);
-	m->index[i] = (int32_t)e + 1;
-}
-
-/* Drop chains idle for IDLE walks or more (all of them with 0), rebuild the index. */
-static void sweep(struct tc_chain_memo *m, uint64_t idle)
-{
-	memset(m->index, 0, INDEX_CAP * sizeof *m->index);
-	for (size_t i = 0; i < TC_CM_MAX_THREADS; i++) {
-		struct tc_cm_chain *c = &m->c[i];
-		if (!c->tstate)
-			continue;
-		if (m->walk - c->last_walk >= idle) {
-			release(m, c);
-			m->nc--;
-			m->st.evicted++;
-			continue;
-		}
-		index_insert(m, i);
-	}
-	m->last_sweep = m->walk;
 }
 
 void tc_chain_memo_begin(struct tc_chain_memo *m)
 {
-	m->walk++;
-	if (m->walk - m->last_sweep >= TC_CM_IDLE_WALKS)
-		sweep(m, TC_CM_IDLE_WALKS);
+	tc_slots_begin(&m->chains, m->chains.tick + 1);
 }
 
 void tc_chain_memo_clear(struct tc_chain_memo *m)
 {
-	sweep(m, 0);
+	tc_slots_sweep(&m->chains, 0);
 }
 
 struct tc_cm_chain *tc_chain_memo_thread(struct tc_chain_memo *m, tc_raddr tstate)
 {
 	if (!tstate)
 		return NULL;
-	size_t i = slot_of(tstate);
-	for (; m->index[i]; i = (i + 1) & (INDEX_CAP - 1)) {
-		struct tc_cm_chain *c = &m->c[m->index[i] - 1];
-		if (c->tstate == tstate) {
-			c->last_walk = m->walk;
-			return c;
-		}
+	struct tc_cm_chain *c = tc_slots_get(&m->chains, tstate, 0);
+	if (c) {
+		c->tstate = tstate;
+		c->last_walk = m->chains.tick;
 	}
-	if (m->nc >= TC_CM_MAX_THREADS)
-		return NULL;
-	size_t e = 0;
-	while (m->c[e].tstate)
-		e++;
-	struct tc_cm_chain *c = &m->c[e];
-	c->tstate = tstate;
-	c->last_walk = m->walk;
-	m->nc++;
-	m->index[i] = (int32_t)e + 1; /* i: the empty slot the probe ended on */
 	return c;
 }
 
@@ -126,10 +75,9 @@ int tc_chain_memo_reserve(struct tc_chain_memo *m, struct tc_cm_chain *c, size_t
 {
 	if (n <= c->cap)
 		return 0;
-	size_t cap = c->cap ? c->cap : 64;
-	while (cap < n)
-		cap *= 2;
-	if (m->frames - c->cap + cap > TC_CM_MAX_FRAMES)
+	size_t cap;
+	if (tc_vec_next_cap(c->cap, n, 64, sizeof *c->f, &cap) != 0 ||
+	    m->frames - c->cap + cap > TC_CM_MAX_FRAMES)
 		goto none;
 	struct tc_cm_frame *f = realloc(c->f, cap * sizeof *f);
 	if (!f)
@@ -160,6 +108,7 @@ void tc_chain_memo_count(struct tc_chain_memo *m, uint64_t taken, uint64_t chase
 void tc_chain_memo_get_stats(const struct tc_chain_memo *m, struct tc_cm_stats *out)
 {
 	*out = m->st;
-	out->threads = m->nc;
+	out->evicted = m->chains.st.evictions;
+	out->threads = m->chains.n;
 	out->frames = m->frames;
 }

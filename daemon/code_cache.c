@@ -1,25 +1,28 @@
 /* SPDX-License-Identifier: MIT */
 /* Code-object cache. See code_cache.h.
  *
- * Open addressing keyed by the code object's address. A code object is immutable for its
- * lifetime in the parts read here (names, file, first line, line table), so an entry stays
- * right until the object is freed and its address reused for another code object. 3.14+
- * count such frees (the interpreter's code-object generation) and the walker empties the
- * cache when the count moves. Before 3.14 each entry keeps a hash of the object's identity
- * span (layouts/code_ident.c: on 3.12/3.13 it holds co_version, which every new code object
- * takes from a counter; on 3.9-3.11 every immutable field and the name's bytes), and the
- * walker's lookup compares it once per walk with bytes read in that walk's batch: a
- * mismatch decodes the object afresh under a new serial, which every raw frame carries, so
- * the memos keyed by raw frames (frame ids, the frame cache) cannot mix two objects.
+ * Entries live in a fixed array, indexed by the code object's address (base/intmap). A code
+ * object is immutable for its lifetime in the parts read here (names, file, first line,
+ * line table), so an entry stays right until the object is freed and its address reused for
+ * another code object. 3.14+ count such frees (the interpreter's code-object generation) and
+ * the walker empties the cache when the count moves. Before 3.14 each entry keeps a hash of
+ * the object's identity span (layouts/code_ident.c: on 3.12/3.13 it holds co_version, which
+ * every new code object takes from a counter; on 3.9-3.11 every immutable field and the
+ * name's bytes), and the walker's lookup compares it once per walk with bytes read in that
+ * walk's batch: a mismatch decodes the object afresh under a new serial, which every raw
+ * frame carries, so the memos keyed by raw frames (frame ids, the frame cache) cannot mix
+ * two objects.
  *
  * Bounded: when full, the least recently used half is dropped (entries carry the tick of
- * their last use) and the rest rehashed, so an insertion costs O(1) amortised. A list of the
- * occupied slots makes clearing O(entries), not O(capacity). */
+ * their last use) and the rest indexed again, so an insertion costs O(1) amortised. Entries
+ * are dense, so clearing is O(entries), not O(capacity). */
 #include "daemon/code_cache.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/hash.h"
+#include "base/intmap.h"
 #include "layouts/linetable.h"
 #include "layouts/unicode.h"
 
@@ -27,11 +30,10 @@
 #define MAX_LINETABLE (4u << 20)
 
 struct tc_code_cache {
-	struct tc_code_info *slots; /* addr == 0: empty */
-	size_t cap;                 /* power of two, 2x max entries */
+	struct tc_code_info *ent;   /* max_entries entries, the first n in use */
+	struct tc_intmap index;     /* address -> entry; sized for max_entries, never grows */
 	size_t max_entries;
 	size_t n;
-	uint32_t *live;             /* the n occupied slots, in no order */
 	uint64_t tick;              /* uses so far; entries keep the tick of their last use */
 	struct tc_code_info *last; /* the entry returned last: recursion asks for it again */
 	uint64_t walk;              /* walks begun (tc_code_cache_begin_walk) */
@@ -45,14 +47,10 @@ struct tc_code_cache *tc_code_cache_new(size_t max_entries)
 	if (!c)
 		return NULL;
 	c->max_entries = max_entries ? max_entries : 4096;
-	c->cap = 16;
-	while (c->cap < c->max_entries * 2)
-		c->cap <<= 1;
-	c->slots = calloc(c->cap, sizeof *c->slots);
-	c->live = malloc(c->max_entries * sizeof *c->live);
-	if (!c->slots || !c->live) {
-		free(c->slots);
-		free(c->live);
+	c->ent = calloc(c->max_entries, sizeof *c->ent);
+	if (!c->ent || c->max_entries > UINT32_MAX ||
+	    tc_intmap_init(&c->index, c->max_entries) != 0) {
+		free(c->ent);
 		free(c);
 		return NULL;
 	}
@@ -71,8 +69,9 @@ static void info_release(struct tc_code_info *ci)
 void tc_code_cache_clear(struct tc_code_cache *c)
 {
 	for (size_t i = 0; i < c->n; i++)
-		info_release(&c->slots[c->live[i]]);
+		info_release(&c->ent[i]);
 	c->n = 0;
+	tc_intmap_clear(&c->index);
 	c->last = NULL;
 	c->st.flushes++;
 }
@@ -82,15 +81,9 @@ void tc_code_cache_free(struct tc_code_cache *c)
 	if (!c)
 		return;
 	tc_code_cache_clear(c);
-	free(c->slots);
-	free(c->live);
+	free(c->ent);
+	tc_intmap_free(&c->index);
 	free(c);
-}
-
-static size_t slot_of(const struct tc_code_cache *c, tc_raddr addr)
-{
-	uint64_t h = addr * 0x9E3779B97F4A7C15ull;
-	return (size_t)(h >> 20) & (c->cap - 1);
 }
 
 /* Cold-path read: through the walker's page cache when it has one. */
@@ -179,18 +172,6 @@ static int read_bytes(struct tc_walk_ctx *x, tc_raddr addr, uint8_t **out, size_
 	return 0;
 }
 
-/* 64-bit hash of LEN bytes (identity spans are at most 192 bytes). */
-static uint64_t span_hash(const uint8_t *b, size_t len)
-{
-	uint64_t h = 0x9E3779B97F4A7C15ull ^ len;
-	for (size_t i = 0; i < len; i++) {
-		h ^= b[i];
-		h *= 0x100000001B3ull;
-		h ^= h >> 29;
-	}
-	return h;
-}
-
 /* Bytes of a name string compared for identity: from its length field on, the header and
  * up to 48 bytes of characters (names longer than that differ in their first 48 bytes or
  * in their length, which is in the span). */
@@ -221,7 +202,7 @@ static int name_span(struct tc_walk_ctx *x, struct tc_code_info *ci)
 			return err;
 	}
 	ci->name_len = (uint32_t)(end - from);
-	ci->name_ident = span_hash(b + from, ci->name_len);
+	ci->name_ident = tc_hash_bytes(b + from, ci->name_len);
 	return 0;
 }
 
@@ -239,7 +220,7 @@ static int load(struct tc_walk_ctx *x, tc_raddr addr, struct tc_code_info *ci)
 		return -TC_ECORRUPT;
 	ci->addr = addr;
 	ci->flags = l->code.flags >= 0 ? (int32_t)tc_get_u32(buf, (size_t)l->code.flags) : -1;
-	ci->ident = span_hash(buf + l->code.ident_off, (size_t)l->code.ident_len);
+	ci->ident = tc_hash_bytes(buf + l->code.ident_off, (size_t)l->code.ident_len);
 	ci->name_addr = tc_get_u64(buf, (size_t)l->code.name);
 	ci->name_len = 0;
 	ci->name_ident = 0;
@@ -281,40 +262,27 @@ static int cmp_tick_desc(const void *a, const void *b)
 	return x->last_used < y->last_used ? 1 : x->last_used > y->last_used ? -1 : 0;
 }
 
-/* Full: keep the most recently used half, rehashed into the emptied table. */
+/* Full: keep the most recently used half, indexed again. */
 static void evict_half(struct tc_code_cache *c)
 {
 	size_t n = c->n, keep = n / 2;
-	struct tc_code_info *v = malloc(n * sizeof *v);
-	if (!v) {
-		tc_code_cache_clear(c); /* no room to sort: drop everything, still bounded */
-		return;
-	}
-	for (size_t i = 0; i < n; i++) {
-		v[i] = c->slots[c->live[i]];
-		memset(&c->slots[c->live[i]], 0, sizeof *c->slots);
-	}
-	qsort(v, n, sizeof *v, cmp_tick_desc);
-	c->n = 0;
+
+	qsort(c->ent, n, sizeof *c->ent, cmp_tick_desc);
+	for (size_t i = keep; i < n; i++)
+		info_release(&c->ent[i]);
+	tc_intmap_clear(&c->index);
+	for (size_t i = 0; i < keep; i++)
+		tc_intmap_put(&c->index, c->ent[i].addr, (uint32_t)i); /* no growth: cannot fail */
+	c->n = keep;
 	c->last = NULL;
-	for (size_t i = 0; i < n; i++) {
-		if (i >= keep) {
-			info_release(&v[i]);
-			continue;
-		}
-		size_t j = slot_of(c, v[i].addr);
-		while (c->slots[j].addr)
-			j = (j + 1) & (c->cap - 1);
-		c->slots[j] = v[i];
-		c->live[c->n++] = (uint32_t)j;
-	}
-	free(v);
 	c->st.evictions += n - keep;
 }
 
 int tc_code_cache_get(struct tc_code_cache *c, struct tc_walk_ctx *x, tc_raddr addr,
 		      const struct tc_code_info **out)
 {
+	uint32_t i;
+
 	if (!addr)
 		return -TC_ECORRUPT;
 	c->tick++;
@@ -324,35 +292,34 @@ int tc_code_cache_get(struct tc_code_cache *c, struct tc_walk_ctx *x, tc_raddr a
 		*out = c->last;
 		return 0;
 	}
-	size_t i = slot_of(c, addr);
-	while (c->slots[i].addr) {
-		if (c->slots[i].addr == addr) {
-			c->st.hits++;
-			c->slots[i].last_used = c->tick;
-			*out = c->last = &c->slots[i];
-			return 0;
-		}
-		i = (i + 1) & (c->cap - 1);
+	if (tc_intmap_get(&c->index, addr, &i)) {
+		c->st.hits++;
+		c->ent[i].last_used = c->tick;
+		*out = c->last = &c->ent[i];
+		return 0;
 	}
 	c->st.misses++;
-	if (c->n >= c->max_entries) {
+	if (c->n >= c->max_entries)
 		evict_half(c);
-		i = slot_of(c, addr);
-		while (c->slots[i].addr)
-			i = (i + 1) & (c->cap - 1);
-	}
-	int err = load(x, addr, &c->slots[i]);
+	struct tc_code_info *ci = &c->ent[c->n];
+	int err = load(x, addr, ci);
 	if (err) {
 		c->st.failures++;
 		return err;
 	}
+	err = tc_intmap_put(&c->index, addr, (uint32_t)c->n); /* sized for max_entries */
+	if (err) {
+		info_release(ci);
+		c->st.failures++;
+		return err;
+	}
+	c->n++;
 	if (++c->next_serial == 0)
 		c->next_serial = 1;
-	c->slots[i].serial = c->next_serial;
-	c->slots[i].checked = c->walk;
-	c->slots[i].last_used = c->tick;
-	c->live[c->n++] = (uint32_t)i;
-	*out = c->last = &c->slots[i];
+	ci->serial = c->next_serial;
+	ci->checked = c->walk;
+	ci->last_used = c->tick;
+	*out = c->last = ci;
 	return 0;
 }
 
@@ -382,14 +349,14 @@ static int same_object(struct tc_walk_ctx *x, const struct tc_code_info *ci)
 	int err = wread(x, ci->addr + (tc_raddr)l->code.ident_off, b, n);
 	if (err)
 		return err;
-	if (span_hash(b, n) != ci->ident)
+	if (tc_hash_bytes(b, n) != ci->ident)
 		return 0;
 	if (!l->code.ident_name)
 		return 1;
 	err = wread(x, ci->name_addr + (tc_raddr)l->unicode.length, b, ci->name_len);
 	if (err)
 		return err;
-	return span_hash(b, ci->name_len) == ci->name_ident;
+	return tc_hash_bytes(b, ci->name_len) == ci->name_ident;
 }
 
 int tc_code_cache_get_checked(struct tc_code_cache *c, struct tc_walk_ctx *x, tc_raddr addr,
@@ -427,10 +394,9 @@ int tc_code_cache_get_checked(struct tc_code_cache *c, struct tc_walk_ctx *x, tc
 	info_release(ci);
 	err = load(x, addr, ci);
 	if (err) {
-		/* the slot cannot stay half-empty in its probe run: start over (rare: the
+		/* the entry cannot stay half-empty under its address: start over (rare: the
 		 * object changed again while it was decoded) */
 		c->st.failures++;
-		ci->addr = addr; /* so that clearing releases it with the others */
 		tc_code_cache_clear(c);
 		return err;
 	}

@@ -1,16 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /* Aggregation of samples into interned frames and stacks, with per-thread counts.
  *
- * Interning, each an open-addressing hash index over an append-only array: strings (every
+ * Interning, each an open-addressing index over an append-only array: strings (every
  * distinct string stored once, so equal strings share one pointer), frames (file, name,
  * qualname, line, first_line -> frame id), stack nodes (parent node, frame id -> node id: a
  * stack is the node of its innermost frame, and all stacks form one tree rooted at node 0,
- * the empty stack), threads, and per thread its stacks (node -> count). Indexes use linear
- * probing over a power-of-two table kept at most half full, and grow by doubling only when a
- * new key is inserted: recording a sample whose frames and stack were all seen before hashes,
- * compares and adds, nothing else. A caller that knows the node of a stack's lower part (the
- * sampler does, for the part of a stack unchanged since the last sample) interns only the
- * frames above it.
+ * the empty stack), threads, and per thread its stacks (node -> count). Keys that are
+ * integers (nodes, a thread's stacks) use base/intmap; keys compared by content (strings,
+ * frames, threads) base/hindex. Both keep their tables at most half full and grow them only
+ * when a new key is inserted: recording a sample whose frames and stack were all seen before
+ * hashes, compares and adds, nothing else. A caller that knows the node of a stack's lower
+ * part (the sampler does, for the part of a stack unchanged since the last sample) interns
+ * only the frames above it.
  *
  * Growth is unbounded for now: a profile holds every distinct stack it was given. */
 #include "daemon/profile.h"
@@ -18,23 +19,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/hash.h"
+#include "base/hindex.h"
+#include "base/intmap.h"
+#include "base/vec.h"
 #include "tc/common.h"
 
 #define TC_UNKNOWN_STR "<unknown>"
-#define TC_INDEX_MIN_CAP 64u
-
-/* One slot of an index: the entry's 32-bit hash and its array position + 1 (0 = empty). */
-struct tc_slot {
-	uint32_t hash;
-	uint32_t pos1;
-};
-
-/* Open-addressing hash index; the entries themselves live in an array owned by the user. */
-struct tc_index {
-	struct tc_slot *slots;
-	uint32_t cap; /* power of two, or 0 before the first insertion */
-	uint32_t used;
-};
 
 /* A node of the stack tree: the stack made of FRAME on top of the stack PARENT. */
 struct tc_node {
@@ -55,7 +46,7 @@ struct tc_thread {
 	uint64_t total;
 	struct tc_stack *stacks;
 	size_t nstacks, capstacks;
-	struct tc_index index; /* over stacks, by node */
+	struct tc_intmap index; /* node -> position in stacks */
 };
 
 /* Frames of one stack, materialised for a reader (tc_profile_thread_stack). */
@@ -70,19 +61,19 @@ struct tc_profile {
 
 	char **strs; /* interned strings, owned */
 	size_t nstrs, capstrs;
-	struct tc_index str_index;
+	struct tc_hindex str_index;
 
 	struct tc_pframe *frames; /* strings point into strs */
 	size_t nframes, capframes;
-	struct tc_index frame_index;
+	struct tc_hindex frame_index;
 
 	struct tc_node *nodes; /* nodes[0] is the root: the empty stack */
 	size_t nnodes, capnodes;
-	struct tc_index node_index;
+	struct tc_intmap node_index; /* (parent, frame) -> node */
 
 	struct tc_thread *threads;
 	size_t nthreads, capthreads;
-	struct tc_index thread_index;
+	struct tc_hindex thread_index;
 
 	struct tc_scratch *scratch;
 
@@ -91,32 +82,10 @@ struct tc_profile {
 
 /* ---- hashing ---- */
 
-/* Final avalanche of a 64-bit value (the murmur3 finaliser), folded to 32 bits. */
-static uint32_t tc_mix64(uint64_t h)
+/* A 64-bit hash folded to the 32 bits an index slot keeps. */
+static uint32_t tc_fold(uint64_t h)
 {
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ull;
-	h ^= h >> 33;
-	return (uint32_t)h;
-}
-
-/* FNV-1a over the bytes of S, 64-bit, not yet mixed. */
-static uint64_t tc_hash_str(const char *s)
-{
-	uint64_t h = 0xcbf29ce484222325ull;
-	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
-		h ^= *c;
-		h *= 0x100000001b3ull;
-	}
-	return h;
-}
-
-/* Combine V into running hash H. */
-static uint64_t tc_hash_add(uint64_t h, uint64_t v)
-{
-	return (h ^ (v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2))) * 0x100000001b3ull;
+	return (uint32_t)tc_hash_fmix(h);
 }
 
 /* Hash of a frame key by content, so a lookup needs no interning first. */
@@ -124,117 +93,23 @@ static uint32_t tc_hash_frame(const char *file, const char *name, const char *qu
 			      int32_t line, int32_t first_line)
 {
 	uint64_t h = tc_hash_str(file);
-	h = tc_hash_add(h, tc_hash_str(name));
-	h = tc_hash_add(h, tc_hash_str(qualname));
-	h = tc_hash_add(h, (uint32_t)line);
-	h = tc_hash_add(h, (uint32_t)first_line);
-	return tc_mix64(h);
-}
-
-/* Hash of a node key. */
-static uint32_t tc_hash_node(int32_t parent, int32_t frame)
-{
-	return tc_mix64(tc_hash_add((uint64_t)(uint32_t)parent * 0x9e3779b97f4a7c15ull,
-				    (uint32_t)frame));
+	h = tc_hash_combine(h, tc_hash_str(name));
+	h = tc_hash_combine(h, tc_hash_str(qualname));
+	h = tc_hash_combine(h, (uint32_t)line);
+	h = tc_hash_combine(h, (uint32_t)first_line);
+	return tc_fold(h);
 }
 
 /* Hash of a thread key. */
 static uint32_t tc_hash_thread(uint64_t native_id, uint64_t ident)
 {
-	return tc_mix64(tc_hash_add(native_id, ident));
+	return tc_fold(tc_hash_combine(native_id, ident));
 }
 
-/* ---- the index ---- */
-
-/* Slot where a probe for HASH starts. */
-static uint32_t tc_index_first(const struct tc_index *ix, uint32_t hash)
+/* Key of a node in the node map: its parent and frame, both non-negative. */
+static uint64_t tc_node_key(int32_t parent, int32_t frame)
 {
-	return hash & (ix->cap - 1);
-}
-
-/* Next slot of a linear probe after I, wrapping around. */
-static uint32_t tc_index_next(const struct tc_index *ix, uint32_t i)
-{
-	return (i + 1) & (ix->cap - 1);
-}
-
-/* Make room for one more entry, doubling (and rehashing) when the table would pass half
- * full. Returns 0 or -TC_ENOMEM (the index is unchanged then). */
-static int tc_index_reserve(struct tc_index *ix)
-{
-	struct tc_slot *slots = NULL;
-	uint32_t cap;
-	int err = 0;
-
-	if (ix->cap && (uint64_t)(ix->used + 1) * 2 <= ix->cap)
-		goto out;
-	cap = ix->cap ? ix->cap * 2 : TC_INDEX_MIN_CAP;
-	if (cap < ix->cap) {
-		err = -TC_ENOMEM;
-		goto out;
-	}
-	slots = calloc(cap, sizeof(*slots));
-	if (!slots) {
-		err = -TC_ENOMEM;
-		goto out;
-	}
-	for (uint32_t i = 0; i < ix->cap; i++) {
-		struct tc_slot s = ix->slots[i];
-		uint32_t j;
-
-		if (!s.pos1)
-			continue;
-		for (j = s.hash & (cap - 1); slots[j].pos1; j = (j + 1) & (cap - 1))
-			;
-		slots[j] = s;
-	}
-	free(ix->slots);
-	ix->slots = slots;
-	ix->cap = cap;
-out:
-	return err;
-}
-
-/* Record entry POS under HASH. The caller has reserved room and knows the key is absent. */
-static void tc_index_insert(struct tc_index *ix, uint32_t hash, size_t pos)
-{
-	uint32_t i;
-
-	for (i = tc_index_first(ix, hash); ix->slots[i].pos1; i = tc_index_next(ix, i))
-		;
-	ix->slots[i].hash = hash;
-	ix->slots[i].pos1 = (uint32_t)pos + 1;
-	ix->used++;
-}
-
-/* Release the slots; the index is empty and reusable afterwards. */
-static void tc_index_free(struct tc_index *ix)
-{
-	free(ix->slots);
-	ix->slots = NULL;
-	ix->cap = ix->used = 0;
-}
-
-/* Grow array *A of *CAP elements of SIZE bytes so it holds at least NEED. Returns 0 or
- * -TC_ENOMEM (the array is unchanged then). */
-static int tc_grow(void **a, size_t *cap, size_t size, size_t need)
-{
-	size_t ncap = *cap ? *cap : 16;
-	void *na;
-
-	if (need <= *cap)
-		return 0;
-	while (ncap < need) {
-		if (ncap > SIZE_MAX / 2 / size)
-			return -TC_ENOMEM;
-		ncap *= 2;
-	}
-	na = realloc(*a, ncap * size);
-	if (!na)
-		return -TC_ENOMEM;
-	*a = na;
-	*cap = ncap;
-	return 0;
+	return (uint64_t)(uint32_t)parent << 32 | (uint32_t)frame;
 }
 
 /* ---- strings ---- */
@@ -242,32 +117,26 @@ static int tc_grow(void **a, size_t *cap, size_t size, size_t need)
 /* Return the profile's copy of S, adding it on first sight, or NULL on allocation failure. */
 static const char *tc_intern(struct tc_profile *p, const char *s)
 {
-	uint32_t hash = tc_mix64(tc_hash_str(s));
+	uint32_t hash = tc_fold(tc_hash_str(s));
 	char *copy = NULL;
 	const char *ret = NULL;
-	uint32_t i;
 
-	if (p->str_index.cap) {
-		for (i = tc_index_first(&p->str_index, hash); p->str_index.slots[i].pos1;
-		     i = tc_index_next(&p->str_index, i)) {
-			const struct tc_slot *sl = &p->str_index.slots[i];
-
-			if (sl->hash == hash && !strcmp(p->strs[sl->pos1 - 1], s)) {
-				ret = p->strs[sl->pos1 - 1];
-				goto out;
-			}
+	for (size_t cur = TC_HINDEX_START, pos; tc_hindex_next(&p->str_index, hash, &cur, &pos);) {
+		if (!strcmp(p->strs[pos], s)) {
+			ret = p->strs[pos];
+			goto out;
 		}
 	}
 	if (p->nstrs >= UINT32_MAX - 1)
 		goto out;
-	if (tc_grow((void **)&p->strs, &p->capstrs, sizeof(*p->strs), p->nstrs + 1) ||
-	    tc_index_reserve(&p->str_index))
+	if (tc_vec_reserve((void **)&p->strs, &p->capstrs, sizeof(*p->strs), p->nstrs + 1) ||
+	    tc_hindex_reserve(&p->str_index))
 		goto out;
 	copy = strdup(s);
 	if (!copy)
 		goto out;
 	p->strs[p->nstrs] = copy;
-	tc_index_insert(&p->str_index, hash, p->nstrs);
+	tc_hindex_insert(&p->str_index, hash, p->nstrs);
 	p->nstrs++;
 	ret = copy;
 out:
@@ -328,21 +197,21 @@ void tc_profile_free(struct tc_profile *p)
 		return;
 	for (size_t i = 0; i < p->nthreads; i++) {
 		free(p->threads[i].stacks);
-		tc_index_free(&p->threads[i].index);
+		tc_intmap_free(&p->threads[i].index);
 	}
 	free(p->nodes);
-	tc_index_free(&p->node_index);
+	tc_intmap_free(&p->node_index);
 	if (p->scratch)
 		free(p->scratch->ids);
 	free(p->scratch);
 	free(p->threads);
-	tc_index_free(&p->thread_index);
+	tc_hindex_free(&p->thread_index);
 	free(p->frames);
-	tc_index_free(&p->frame_index);
+	tc_hindex_free(&p->frame_index);
 	for (size_t i = 0; i < p->nstrs; i++)
 		free(p->strs[i]);
 	free(p->strs);
-	tc_index_free(&p->str_index);
+	tc_hindex_free(&p->str_index);
 	free((char *)p->meta.python_version);
 	free((char *)p->meta.command);
 	free((char *)p->meta.mode);
@@ -354,7 +223,7 @@ int32_t tc_profile_frame(struct tc_profile *p, const char *file, const char *nam
 			 const char *qualname, int32_t line, int32_t first_line)
 {
 	struct tc_pframe f;
-	uint32_t hash, i;
+	uint32_t hash;
 	int32_t ret = -TC_ENOMEM;
 
 	file = file ? file : TC_UNKNOWN_STR;
@@ -362,18 +231,13 @@ int32_t tc_profile_frame(struct tc_profile *p, const char *file, const char *nam
 	qualname = qualname ? qualname : TC_UNKNOWN_STR;
 	hash = tc_hash_frame(file, name, qualname, line, first_line);
 
-	if (p->frame_index.cap) {
-		for (i = tc_index_first(&p->frame_index, hash); p->frame_index.slots[i].pos1;
-		     i = tc_index_next(&p->frame_index, i)) {
-			const struct tc_slot *sl = &p->frame_index.slots[i];
-			const struct tc_pframe *g = &p->frames[sl->pos1 - 1];
+	for (size_t cur = TC_HINDEX_START, pos; tc_hindex_next(&p->frame_index, hash, &cur, &pos);) {
+		const struct tc_pframe *g = &p->frames[pos];
 
-			if (sl->hash == hash && g->line == line && g->first_line == first_line &&
-			    !strcmp(g->qualname, qualname) && !strcmp(g->name, name) &&
-			    !strcmp(g->file, file)) {
-				ret = (int32_t)(sl->pos1 - 1);
-				goto out;
-			}
+		if (g->line == line && g->first_line == first_line && !strcmp(g->qualname, qualname) &&
+		    !strcmp(g->name, name) && !strcmp(g->file, file)) {
+			ret = (int32_t)pos;
+			goto out;
 		}
 	}
 
@@ -387,11 +251,11 @@ int32_t tc_profile_frame(struct tc_profile *p, const char *file, const char *nam
 	f.first_line = first_line;
 	if (!f.file || !f.name || !f.qualname)
 		goto out;
-	if (tc_grow((void **)&p->frames, &p->capframes, sizeof(*p->frames), p->nframes + 1) ||
-	    tc_index_reserve(&p->frame_index))
+	if (tc_vec_reserve((void **)&p->frames, &p->capframes, sizeof(*p->frames), p->nframes + 1) ||
+	    tc_hindex_reserve(&p->frame_index))
 		goto out;
 	p->frames[p->nframes] = f;
-	tc_index_insert(&p->frame_index, hash, p->nframes);
+	tc_hindex_insert(&p->frame_index, hash, p->nframes);
 	ret = (int32_t)p->nframes++;
 out:
 	return ret;
@@ -404,28 +268,24 @@ static struct tc_thread *tc_profile_thread(struct tc_profile *p, uint64_t native
 {
 	uint32_t hash = tc_hash_thread(native_id, ident);
 	struct tc_thread *t = NULL;
-	uint32_t i;
 
-	if (p->thread_index.cap) {
-		for (i = tc_index_first(&p->thread_index, hash); p->thread_index.slots[i].pos1;
-		     i = tc_index_next(&p->thread_index, i)) {
-			struct tc_thread *c = &p->threads[p->thread_index.slots[i].pos1 - 1];
+	for (size_t cur = TC_HINDEX_START, pos; tc_hindex_next(&p->thread_index, hash, &cur, &pos);) {
+		struct tc_thread *c = &p->threads[pos];
 
-			if (c->native_id == native_id && c->ident == ident) {
-				t = c;
-				goto out;
-			}
+		if (c->native_id == native_id && c->ident == ident) {
+			t = c;
+			goto out;
 		}
 	}
 	if (p->nthreads >= UINT32_MAX - 1 ||
-	    tc_grow((void **)&p->threads, &p->capthreads, sizeof(*p->threads), p->nthreads + 1) ||
-	    tc_index_reserve(&p->thread_index))
+	    tc_vec_reserve((void **)&p->threads, &p->capthreads, sizeof(*p->threads), p->nthreads + 1) ||
+	    tc_hindex_reserve(&p->thread_index))
 		goto out;
 	t = &p->threads[p->nthreads];
 	memset(t, 0, sizeof(*t));
 	t->native_id = native_id;
 	t->ident = ident;
-	tc_index_insert(&p->thread_index, hash, p->nthreads);
+	tc_hindex_insert(&p->thread_index, hash, p->nthreads);
 	p->nthreads++;
 out:
 	return t;
@@ -434,27 +294,19 @@ out:
 /* A frame id must name an interned frame; a parent must be an existing node. */
 int32_t tc_profile_node(struct tc_profile *p, int32_t parent, int32_t frame)
 {
-	uint32_t hash, i;
+	uint64_t key;
+	uint32_t id;
 
 	if (frame < 0 || (size_t)frame >= p->nframes || parent < 0 || (size_t)parent >= p->nnodes)
 		return -TC_EINVAL;
-	hash = tc_hash_node(parent, frame);
-	if (p->node_index.cap) {
-		for (i = tc_index_first(&p->node_index, hash); p->node_index.slots[i].pos1;
-		     i = tc_index_next(&p->node_index, i)) {
-			const struct tc_slot *sl = &p->node_index.slots[i];
-			const struct tc_node *nd = &p->nodes[sl->pos1 - 1];
-
-			if (sl->hash == hash && nd->parent == parent && nd->frame == frame)
-				return (int32_t)(sl->pos1 - 1);
-		}
-	}
+	key = tc_node_key(parent, frame);
+	if (tc_intmap_get(&p->node_index, key, &id))
+		return (int32_t)id;
 	if (p->nnodes >= INT32_MAX ||
-	    tc_grow((void **)&p->nodes, &p->capnodes, sizeof(*p->nodes), p->nnodes + 1) ||
-	    tc_index_reserve(&p->node_index))
+	    tc_vec_reserve((void **)&p->nodes, &p->capnodes, sizeof(*p->nodes), p->nnodes + 1) ||
+	    tc_intmap_put(&p->node_index, key, (uint32_t)p->nnodes))
 		return -TC_ENOMEM;
 	p->nodes[p->nnodes] = (struct tc_node){parent, frame, p->nodes[parent].depth + 1};
-	tc_index_insert(&p->node_index, hash, p->nnodes);
 	return (int32_t)p->nnodes++;
 }
 
@@ -463,30 +315,24 @@ int tc_profile_add_node(struct tc_profile *p, uint64_t native_tid, uint64_t thre
 {
 	struct tc_thread *t;
 	struct tc_stack *s;
-	uint32_t hash, i;
+	uint32_t pos;
 
 	if (node < 0 || (size_t)node >= p->nnodes)
 		return -TC_EINVAL;
 	t = tc_profile_thread(p, native_tid, thread_id);
 	if (!t)
 		return -TC_ENOMEM;
-	hash = tc_mix64((uint64_t)(uint32_t)node);
-	if (t->index.cap) {
-		for (i = tc_index_first(&t->index, hash); t->index.slots[i].pos1;
-		     i = tc_index_next(&t->index, i)) {
-			s = &t->stacks[t->index.slots[i].pos1 - 1];
-			if (s->node == node)
-				goto found;
-		}
+	if (tc_intmap_get(&t->index, (uint32_t)node, &pos)) {
+		s = &t->stacks[pos];
+		goto found;
 	}
 	if (t->nstacks >= UINT32_MAX - 1 ||
-	    tc_grow((void **)&t->stacks, &t->capstacks, sizeof(*t->stacks), t->nstacks + 1) ||
-	    tc_index_reserve(&t->index))
+	    tc_vec_reserve((void **)&t->stacks, &t->capstacks, sizeof(*t->stacks), t->nstacks + 1) ||
+	    tc_intmap_put(&t->index, (uint32_t)node, (uint32_t)t->nstacks))
 		return -TC_ENOMEM;
 	s = &t->stacks[t->nstacks];
 	s->node = node;
 	s->count = 0;
-	tc_index_insert(&t->index, hash, t->nstacks);
 	t->nstacks++;
 found:
 	s->count += weight;
@@ -584,16 +430,8 @@ uint64_t tc_profile_thread_stack(const struct tc_profile *p, size_t i, size_t j,
 		return 0;
 	s = &p->threads[i].stacks[j];
 	depth = p->nodes[s->node].depth;
-	if (depth > sc->cap) {
-		size_t cap = sc->cap ? sc->cap : 64;
-		while (cap < depth)
-			cap *= 2;
-		int32_t *ids = realloc(sc->ids, cap * sizeof(*ids));
-		if (!ids)
-			return 0; /* reported as an empty, uncounted stack */
-		sc->ids = ids;
-		sc->cap = cap;
-	}
+	if (tc_vec_reserve((void **)&sc->ids, &sc->cap, sizeof(*sc->ids), depth))
+		return 0; /* reported as an empty, uncounted stack */
 	/* from the innermost frame down the parent links: innermost first */
 	size_t k = 0;
 	for (int32_t nd = s->node; nd > 0; nd = p->nodes[nd].parent)

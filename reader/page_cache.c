@@ -1,30 +1,26 @@
 /* SPDX-License-Identifier: MIT */
 /* Page cache for cold-path reads. See page_cache.h.
  *
- * Open addressing over page addresses (capacity twice the page bound), pages stored in one
- * buffer in the order they were fetched, and the list of occupied slots is that order too:
- * clearing walks the pages held, never the whole table. */
+ * A base/intmap from page address to page number, pages stored in one buffer in the order
+ * they were fetched. The map is sized for the page bound at creation and never grows;
+ * clearing it is O(1) (its slots carry a generation). */
 #include "reader/page_cache.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/intmap.h"
+
 /* Requests longer than this bypass the cache (a long line table is read once anyway). */
 #define MAX_CACHED_REQUEST (16 * TC_PAGE_SIZE)
 
-struct slot {
-	tc_raddr page; /* 0: empty (page 0 is never mapped) */
-	uint32_t idx;  /* page number in buf */
-};
-
 struct tc_page_cache {
 	struct tc_remote *r;
-	size_t max_pages, cap; /* cap: slots, a power of two >= 2 * max_pages */
-	struct slot *slots;
-	uint32_t *used;        /* slot of page i, for i < n */
+	size_t max_pages;
+	struct tc_intmap pages; /* page address -> page number in buf */
 	size_t n;
-	uint8_t *buf;          /* max_pages * TC_PAGE_SIZE */
+	uint8_t *buf;           /* max_pages * TC_PAGE_SIZE */
 	struct tc_page_cache_stats st;
 };
 
@@ -35,13 +31,8 @@ int tc_page_cache_new(struct tc_remote *r, size_t max_pages, struct tc_page_cach
 		return -TC_ENOMEM;
 	pc->r = r;
 	pc->max_pages = max_pages ? max_pages : 64;
-	pc->cap = 16;
-	while (pc->cap < 2 * pc->max_pages)
-		pc->cap <<= 1;
-	pc->slots = calloc(pc->cap, sizeof *pc->slots);
-	pc->used = malloc(pc->max_pages * sizeof *pc->used);
 	pc->buf = malloc(pc->max_pages * TC_PAGE_SIZE);
-	if (!pc->slots || !pc->used || !pc->buf) {
+	if (!pc->buf || tc_intmap_init(&pc->pages, pc->max_pages) != 0) {
 		tc_page_cache_free(pc);
 		return -TC_ENOMEM;
 	}
@@ -53,32 +44,23 @@ void tc_page_cache_free(struct tc_page_cache *pc)
 {
 	if (!pc)
 		return;
-	free(pc->slots);
-	free(pc->used);
+	tc_intmap_free(&pc->pages);
 	free(pc->buf);
 	free(pc);
 }
 
 void tc_page_cache_clear(struct tc_page_cache *pc)
 {
-	for (size_t i = 0; i < pc->n; i++)
-		pc->slots[pc->used[i]].page = 0;
+	tc_intmap_clear(&pc->pages);
 	pc->n = 0;
 	pc->st.clears++;
 }
 
-static size_t slot_of(const struct tc_page_cache *pc, tc_raddr page)
+/* Where PAGE's copy is in the buffer, or NULL when it is not held. */
+static uint8_t *held(const struct tc_page_cache *pc, tc_raddr page)
 {
-	return (size_t)((page >> 12) * 0x9E3779B97F4A7C15ull >> 40) & (pc->cap - 1);
-}
-
-/* The slot holding PAGE, or the empty slot where it would go. */
-static struct slot *lookup(struct tc_page_cache *pc, tc_raddr page)
-{
-	size_t i = slot_of(pc, page);
-	while (pc->slots[i].page && pc->slots[i].page != page)
-		i = (i + 1) & (pc->cap - 1);
-	return &pc->slots[i];
+	uint32_t idx;
+	return tc_intmap_get(&pc->pages, page, &idx) ? pc->buf + (size_t)idx * TC_PAGE_SIZE : NULL;
 }
 
 int tc_page_cache_read(struct tc_page_cache *pc, tc_raddr addr, void *buf, size_t len)
@@ -100,19 +82,22 @@ int tc_page_cache_read(struct tc_page_cache *pc, tc_raddr addr, void *buf, size_
 	/* fetch the missing pages of the request in one batch */
 	struct tc_riov iov[MAX_CACHED_REQUEST / TC_PAGE_SIZE + 1];
 	size_t nmiss = 0;
+	bool fail = false;
 	for (size_t k = 0; k < npages; k++) {
 		tc_raddr pg = first + k * TC_PAGE_SIZE;
-		struct slot *s = lookup(pc, pg);
-		if (s->page)
+		if (held(pc, pg))
 			continue;
-		s->page = pg;
-		s->idx = (uint32_t)pc->n;
-		pc->used[pc->n++] = (uint32_t)(s - pc->slots);
-		iov[nmiss] = (struct tc_riov){pg, pc->buf + (size_t)s->idx * TC_PAGE_SIZE, TC_PAGE_SIZE};
+		/* the map is sized for max_pages: it never grows, so this never fails */
+		if (tc_intmap_put(&pc->pages, pg, (uint32_t)pc->n) != 0) {
+			fail = true;
+			break;
+		}
+		iov[nmiss] = (struct tc_riov){pg, pc->buf + pc->n * TC_PAGE_SIZE, TC_PAGE_SIZE};
+		pc->n++;
 		nmiss++;
 	}
-	if (nmiss) {
-		int err = tc_remote_readv(pc->r, iov, nmiss);
+	if (nmiss || fail) {
+		int err = fail ? -TC_ENOMEM : tc_remote_readv(pc->r, iov, nmiss);
 		if (err) {
 			/* A page that does not read whole (the request may still read, e.g. a guard
 			 * page after it): forget everything (rare) and read the request directly. */
@@ -133,8 +118,7 @@ int tc_page_cache_read(struct tc_page_cache *pc, tc_raddr addr, void *buf, size_
 		size_t take = TC_PAGE_SIZE - off;
 		if (take > end - a)
 			take = (size_t)(end - a);
-		const struct slot *s = lookup(pc, pg);
-		memcpy(out, pc->buf + (size_t)s->idx * TC_PAGE_SIZE + off, take);
+		memcpy(out, held(pc, pg) + off, take);
 		out += take;
 		a += take;
 	}

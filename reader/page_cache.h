@@ -6,8 +6,8 @@
  *
  * It is a cache of what the target held when the page was read, so its owner empties it
  * whenever that may be too old: the walker does at the start of every walk, which keeps
- * every byte handed out no older than the walk that uses it. Emptying costs O(pages held),
- * not O(capacity); a full cache empties itself. */
+ * every byte handed out no older than the walk that uses it. Emptying costs O(1), not
+ * O(capacity); a full cache empties itself. */
 #ifndef TC_PAGE_CACHE_H
 #define TC_PAGE_CACHE_H
 
