@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/clock.h"
 #include "reader/remote.h"
 #include "tc/common.h"
 
@@ -33,14 +34,6 @@ struct tc_alloc_monitor {
 	uint64_t seq;
 	struct tc_alloc_reading cur;
 };
-
-static double mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static struct timespec to_timespec(double t)
 {
@@ -121,7 +114,7 @@ static int reading(struct tc_alloc_monitor *m)
 		return err;
 	note_gc(m, &r->walk.sum);
 	r->seq = ++m->seq;
-	r->time = mono_now();
+	r->time = tc_now_s();
 	r->elapsed = r->time - m->t_start;
 	r->walked = m->cfg.walk;
 	r->ticks = m->ticks;
@@ -145,9 +138,9 @@ static void *monitor_main(void *arg)
 	int err = 0;
 
 	pthread_mutex_lock(&m->mu);
-	m->next_read = mono_now(); /* the first reading at once */
+	m->next_read = tc_now_s(); /* the first reading at once */
 	while (!m->done) {
-		double now = mono_now();
+		double now = tc_now_s();
 
 		if (now >= m->next_read) {
 			pthread_mutex_unlock(&m->mu);
@@ -156,14 +149,14 @@ static void *monitor_main(void *arg)
 			if (err)
 				break;
 			m->next_read += m->interval;
-			next_tick = mono_now() + m->cfg.tick;
+			next_tick = tc_now_s() + m->cfg.tick;
 			continue;
 		}
 		if (m->cfg.tick > 0 && now >= next_tick) {
 			pthread_mutex_unlock(&m->mu);
 			tick(m);
 			pthread_mutex_lock(&m->mu);
-			next_tick = mono_now() + m->cfg.tick;
+			next_tick = tc_now_s() + m->cfg.tick;
 			continue;
 		}
 		double until = m->cfg.tick > 0 && next_tick < m->next_read ? next_tick : m->next_read;
@@ -195,7 +188,7 @@ int tc_alloc_monitor_start(struct tc_alloc_monitor *m, const struct tc_alloc_mon
 	m->interval = cfg->interval > 0 ? cfg->interval : 1.0;
 	m->done = false;
 	m->err = 0;
-	m->t_start = mono_now();
+	m->t_start = tc_now_s();
 	if (cfg->block)
 		pthread_sigmask(SIG_BLOCK, cfg->block, &old);
 	err = pthread_create(&m->th, NULL, monitor_main, m);
@@ -212,7 +205,7 @@ void tc_alloc_monitor_set_interval(struct tc_alloc_monitor *m, double interval)
 		return;
 	pthread_mutex_lock(&m->mu);
 	m->interval = interval;
-	double now = mono_now();
+	double now = tc_now_s();
 
 	if (m->next_read > now + interval)
 		m->next_read = now + interval;

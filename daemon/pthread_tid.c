@@ -5,8 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <time.h>
-
+#include "base/clock.h"
 #include "reader/proc.h"
 
 enum { SCAN = 1024, MAX_IDENTS = 64 };
@@ -100,20 +99,13 @@ out:
  * at most this often. */
 #define RECALIBRATE_NS 250000000ull
 
-static uint64_t now_ns(void) /* MERGE: base/clock.h */
-{
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
-}
-
 uint64_t tc_pthread_tid(struct tc_walk_ctx *x, uint64_t ident)
 {
 	uint32_t v = 0;
 	if (!ident)
 		return 0;
 	if (x->m.tid_off < 0) {
-		uint64_t ns = now_ns();
+		uint64_t ns = tc_now_ns();
 		if (ns < x->m.tid_calib_next_ns)
 			return 0;
 		x->m.tid_calib_next_ns = ns + RECALIBRATE_NS;

@@ -15,6 +15,8 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "base/clock.h"
+#include "base/vec.h"
 #include "daemon/pace.h"
 #include "daemon/source.h"
 #include "daemon/walker.h"
@@ -52,21 +54,6 @@ static bool wanted(struct run *r, const struct tc_thread_stack *ts, int8_t on_cp
 	default:
 		return true;
 	}
-}
-
-static int grow(void **v, size_t *cap, size_t need, size_t elem)
-{
-	if (need <= *cap)
-		return 0;
-	size_t n = *cap ? *cap : 64;
-	while (n < need)
-		n *= 2;
-	void *p = realloc(*v, n * elem);
-	if (!p)
-		return -TC_ENOMEM;
-	*v = p;
-	*cap = n;
-	return 0;
 }
 
 /* Record the snapshot (and hand it to the observer). */
@@ -111,9 +98,9 @@ static int record(struct run *r, double when)
 		/* the observer gets every thread's ids side by side, innermost first (an
 		 * unconfirmed top's marker first, a cut stack's marker last) */
 		const size_t n = ts->n + (ts->truncated ? 1 : 0) + (ts->top_unconfirmed ? 1 : 0);
-		err = grow((void **)&r->ids, &r->cap_ids, used + n, sizeof *r->ids);
+		err = tc_vec_reserve((void **)&r->ids, &r->cap_ids, sizeof *r->ids, used + n);
 		if (!err)
-			err = grow((void **)&r->obs, &r->cap_obs, nt + 1, sizeof *r->obs);
+			err = tc_vec_reserve((void **)&r->obs, &r->cap_obs, sizeof *r->obs, nt + 1);
 		if (err)
 			return err;
 		for (size_t k = 0; k < n; k++)
@@ -138,8 +125,6 @@ static int record(struct run *r, double when)
 	return 0;
 }
 
-static double now_mono(void);
-
 /* One sampling instant: walk (retrying a torn walk) and record. */
 static int sample_once(struct run *r, struct tc_profile_stats *st)
 {
@@ -154,21 +139,14 @@ static int sample_once(struct run *r, struct tc_profile_stats *st)
 			return -TC_ESRCH;
 		st->failed++;
 		if (r->o->on_sample) {
-			struct tc_sample smp = {.time = now_mono(), .failed = true};
+			struct tc_sample smp = {.time = tc_now_s(), .failed = true};
 			r->o->on_sample(r->o->ctx, &smp);
 		}
 		return 0;
 	}
 	if (err)
 		return err;
-	return record(r, now_mono());
-}
-
-static double now_mono(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+	return record(r, tc_now_s());
 }
 
 static double now_real(void)
@@ -176,13 +154,6 @@ static double now_real(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 int tc_sampler_run(struct tc_target *t, const struct tc_sampler_opts *o, struct tc_profile *p)
@@ -233,13 +204,13 @@ int tc_sampler_run_source(struct tc_source *src, const struct tc_sampler_opts *o
 	src->ops->get_stats(src, &ws0);
 	struct tc_pace pace;
 	const uint64_t missed0 = st->missed;
-	tc_pace_start(&pace, mono_ns(), o->rate_hz, o->duration);
-	double t0 = now_mono();
+	tc_pace_start(&pace, (int64_t)tc_now_ns(), o->rate_hz, o->duration);
+	double t0 = tc_now_s();
 	double next_exec_check = t0 + 1.0;
 	st->start_time = now_real();
 	err = 0;
 	while (!(o->stop && *o->stop)) {
-		if (o->duration > 0 && now_mono() - t0 >= o->duration)
+		if (o->duration > 0 && tc_now_s() - t0 >= o->duration)
 			break;
 		int64_t wake_ns;
 		bool last = tc_pace_wake(&pace, &wake_ns);
@@ -258,8 +229,8 @@ int tc_sampler_run_source(struct tc_source *src, const struct tc_sampler_opts *o
 		/* a process that called execve runs another program (maybe another Python):
 		 * nothing known about it holds. Checked once a second, and at once when a
 		 * sample fails. */
-		if (!err && (st->failed != failed || now_mono() >= next_exec_check)) {
-			next_exec_check = now_mono() + 1.0;
+		if (!err && (st->failed != failed || tc_now_s() >= next_exec_check)) {
+			next_exec_check = tc_now_s() + 1.0;
 			if (src->ops->execed(src)) {
 				st->target_execed = true;
 				break;
@@ -272,10 +243,10 @@ int tc_sampler_run_source(struct tc_source *src, const struct tc_sampler_opts *o
 		}
 		if (err)
 			break;
-		tc_pace_done(&pace, mono_ns()); /* the slot policy: daemon/pace.h */
+		tc_pace_done(&pace, (int64_t)tc_now_ns()); /* the slot policy: daemon/pace.h */
 		st->missed = missed0 + pace.missed;
 	}
-	st->duration = now_mono() - t0;
+	st->duration = tc_now_s() - t0;
 	if (o->report) {
 		struct tc_sampler_report *rep = o->report;
 		struct rusage ru1;

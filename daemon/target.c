@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/hash.h"
 #include "daemon/pthread_tid.h"
 #include "layouts/debug_offsets.h"
 #include "layouts/version.h"
@@ -521,7 +522,7 @@ int tc_target_exec_id(pid_t pid, uint64_t *id)
 	char *p = strrchr(buf, ')');
 	if (!p)
 		return -TC_ECORRUPT;
-	uint64_t h = 0x9E3779B97F4A7C15ull;
+	uint64_t h = TC_HASH_GOLDEN;
 	bool any = false;
 	p++;
 	/* field 3 (state) is the first token after ')': startcode 26, startstack 28,
@@ -532,7 +533,7 @@ int tc_target_exec_id(pid_t pid, uint64_t *id)
 		char *end;
 		unsigned long long v = strtoull(p, &end, 10);
 		if (field == 26 || field == 28 || field == 47) {
-			h = (h ^ v) * 0x100000001B3ull;
+			h = (h ^ v) * TC_HASH_FNV_PRIME;
 			any |= v != 0;
 		}
 		while (*end && *end != ' ')

@@ -10,8 +10,9 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "base/clock.h"
+#include "base/vec.h"
 #include "daemon/chain_memo.h"
 #include "daemon/pthread_tid.h"
 #include "daemon/verify.h"
@@ -110,13 +111,8 @@ static bool cycle_step(struct cycle *c, tc_raddr next)
 
 static __attribute__((noinline)) int grow_frames(struct tc_snapshot *s)
 {
-	size_t cap = s->cap_frames ? s->cap_frames * 2 : 256;
-	struct tc_raw_frame *f = realloc(s->frames, cap * sizeof *f);
-	if (!f)
-		return -TC_ENOMEM;
-	s->frames = f;
-	s->cap_frames = cap;
-	return 0;
+	return tc_vec_reserve((void **)&s->frames, &s->cap_frames, sizeof *s->frames,
+			      s->nframes + 1);
 }
 
 static inline int push_frame(struct tc_snapshot *s, tc_raddr code, int64_t addr, int32_t lineno,
@@ -655,9 +651,7 @@ static int unwind(struct tc_walk_ctx *x, struct tc_code_cache *cc, struct tc_sna
 	s->nframes = 0;
 	s->nvframes = 0;
 	/* the layout's sizes fit these buffers: tc_layout_walkable, checked once by the walker */
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	uint64_t now_ns = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+	const uint64_t now_ns = tc_now_ns();
 	if ((s->flags & TC_UNWIND_CACHED_HEAD) && x->m.head_cache &&
 	    now_ns - x->m.head_cache_ns < 100000000u) {
 		interp = x->m.head_cache;

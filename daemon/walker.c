@@ -5,25 +5,31 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/hash.h"
+#include "base/hindex.h"
+#include "base/vec.h"
+
 #include "daemon/source.h"
 #include "daemon/walk_ctx.h"
 #include "layouts/layout.h"
 
-/* (code, instruction offset, known line) -> profile frame id. */
+/* (code, instruction offset, known line) -> profile frame id: entries in an array, found
+ * through a hash index (base/hindex.h). */
 struct fkey {
 	tc_raddr code;
 	int64_t addr;
 	uint32_t serial; /* which code object was at CODE (tc_raw_frame.serial) */
 	int32_t lineno;
-	int32_t id; /* -1: empty slot */
+	int32_t id;
 };
 
 struct fmap {
 	struct fkey *v;
 	size_t cap, n;
+	struct tc_hindex ix;
 };
 
-#define FMAP_MIN (1u << 12)
+/* Entries at most; then the memo starts over (profile ids stay valid). */
 #define FMAP_MAX (1u << 20)
 
 struct tc_walker {
@@ -43,83 +49,45 @@ struct tc_walker {
 	uint64_t frame_hits, frame_misses, retries;
 };
 
-static uint64_t fhash(tc_raddr code, uint32_t serial, int64_t addr, int32_t lineno)
+static uint32_t fhash(const struct tc_raw_frame *f)
 {
-	uint64_t h = (code ^ ((uint64_t)serial << 48)) * 0x9E3779B97F4A7C15ull;
-	h ^= (uint64_t)addr * 0xC2B2AE3D27D4EB4Full;
-	h ^= (uint64_t)(uint32_t)lineno * 0x165667B19E3779F9ull;
-	return h ^ (h >> 29);
+	uint64_t h = tc_hash_pair(f->code ^ ((uint64_t)f->serial << 48), (uint64_t)f->addr);
+	return (uint32_t)tc_hash_fmix(h ^ (uint32_t)f->lineno);
 }
 
-static int fmap_init(struct fmap *m, size_t cap)
+static bool fkey_is(const struct fkey *k, const struct tc_raw_frame *f)
 {
-	m->v = malloc(cap * sizeof *m->v);
-	if (!m->v)
-		return -TC_ENOMEM;
-	for (size_t i = 0; i < cap; i++)
-		m->v[i].id = -1;
-	m->cap = cap;
-	m->n = 0;
-	return 0;
+	return k->code == f->code && k->addr == f->addr && k->lineno == f->lineno &&
+	       k->serial == f->serial;
 }
 
-/* Slot for the key: found (id >= 0) or the empty slot where it belongs. */
-static struct fkey *fmap_slot(struct fmap *m, const struct tc_raw_frame *f)
+/* The id memoised for F, or -1. */
+static int32_t fmap_get(const struct fmap *m, const struct tc_raw_frame *f, uint32_t h)
 {
-	size_t i = fhash(f->code, f->serial, f->addr, f->lineno) & (m->cap - 1);
-	while (m->v[i].id >= 0) {
-		struct fkey *k = &m->v[i];
-		if (k->code == f->code && k->addr == f->addr && k->lineno == f->lineno &&
-		    k->serial == f->serial)
-			return k;
-		i = (i + 1) & (m->cap - 1);
-	}
-	return &m->v[i];
+	for (size_t cur = TC_HINDEX_START, pos; tc_hindex_next(&m->ix, h, &cur, &pos);)
+		if (fkey_is(&m->v[pos], f))
+			return m->v[pos].id;
+	return -1;
 }
 
 static void fmap_clear(struct fmap *m)
 {
-	for (size_t i = 0; i < m->cap; i++)
-		m->v[i].id = -1;
+	tc_hindex_free(&m->ix);
 	m->n = 0;
 }
 
-static int fmap_grow(struct fmap *m)
+/* Memoise ID for F (not there yet). */
+static int fmap_put(struct fmap *m, const struct tc_raw_frame *f, uint32_t h, int32_t id)
 {
-	struct fmap n;
-	if (m->cap >= FMAP_MAX) {
-		/* bounded: forget the memo (profile ids stay valid) */
+	if (m->n >= FMAP_MAX)
 		fmap_clear(m);
-		return 0;
-	}
-	int err = fmap_init(&n, m->cap * 2);
+	int err = tc_vec_reserve((void **)&m->v, &m->cap, sizeof *m->v, m->n + 1);
+	if (!err)
+		err = tc_hindex_reserve(&m->ix);
 	if (err)
 		return err;
-	for (size_t i = 0; i < m->cap; i++) {
-		struct fkey *k = &m->v[i];
-		if (k->id >= 0) {
-			struct tc_raw_frame f = {k->code, k->addr, k->lineno, k->serial};
-			*fmap_slot(&n, &f) = *k;
-			n.n++;
-		}
-	}
-	free(m->v);
-	*m = n;
-	return 0;
-}
-
-static int grow(void **v, size_t *cap, size_t need, size_t elem)
-{
-	if (need <= *cap)
-		return 0;
-	size_t n = *cap ? *cap : 64;
-	while (n < need)
-		n *= 2;
-	void *p = realloc(*v, n * elem);
-	if (!p)
-		return -TC_ENOMEM;
-	*v = p;
-	*cap = n;
+	m->v[m->n] = (struct fkey){f->code, f->addr, f->serial, f->lineno, id};
+	tc_hindex_insert(&m->ix, h, m->n++);
 	return 0;
 }
 
@@ -149,7 +117,7 @@ int tc_walker_new(const struct tc_target *t, const struct tc_walker_opts *o,
 	}
 	err = -TC_ENOMEM;
 	w->cc = tc_code_cache_new(w->o.code_cache_max);
-	if (!w->cc || fmap_init(&w->fm, FMAP_MIN) != 0)
+	if (!w->cc)
 		goto fail;
 	if (!w->o.no_chain_memo && !(w->snap.memo = tc_chain_memo_new()))
 		goto fail;
@@ -173,6 +141,7 @@ void tc_walker_free(struct tc_walker *w)
 	tc_prefetch_free(w->x.rd.pf);
 	tc_page_cache_free(w->x.rd.pc);
 	free(w->fm.v);
+	tc_hindex_free(&w->fm.ix);
 	free(w->lv_ids);
 	free(w->lv_nodes);
 	free(w);
@@ -232,10 +201,11 @@ int tc_walker_resolve(struct tc_walker *w, const struct tc_raw_frame *f,
 static int frame_id(struct tc_walker *w, struct tc_profile *p, const struct tc_raw_frame *f,
 		    int32_t *id)
 {
-	struct fkey *k = fmap_slot(&w->fm, f);
-	if (k->id >= 0) {
+	const uint32_t h = fhash(f);
+	int32_t known = fmap_get(&w->fm, f, h);
+	if (known >= 0) {
 		w->frame_hits++;
-		*id = k->id;
+		*id = known;
 		return 0;
 	}
 	w->frame_misses++;
@@ -248,14 +218,9 @@ static int frame_id(struct tc_walker *w, struct tc_profile *p, const struct tc_r
 				       ci->firstlineno);
 	if (pid < 0)
 		return pid;
-	if ((w->fm.n + 1) * 2 > w->fm.cap) {
-		err = fmap_grow(&w->fm);
-		if (err)
-			return err;
-		k = fmap_slot(&w->fm, f);
-	}
-	*k = (struct fkey){f->code, f->addr, f->serial, f->lineno, pid};
-	w->fm.n++;
+	err = fmap_put(&w->fm, f, h, pid);
+	if (err)
+		return err;
 	*id = pid;
 	return 0;
 }
@@ -320,8 +285,9 @@ int tc_walker_intern(struct tc_walker *w, struct tc_profile *p, const struct tc_
 		ids = th->ids;
 		nodes = th->nodes;
 	} else {
-		if (grow((void **)&w->lv_ids, &w->cap_lv_ids, n + mark + top, sizeof *ids) ||
-		    grow((void **)&w->lv_nodes, &w->cap_lv_nodes, n + mark + top, sizeof *nodes))
+		if (tc_vec_reserve((void **)&w->lv_ids, &w->cap_lv_ids, sizeof *ids, n + mark + top) ||
+		    tc_vec_reserve((void **)&w->lv_nodes, &w->cap_lv_nodes, sizeof *nodes,
+				   n + mark + top))
 			return -TC_ENOMEM;
 		ids = w->lv_ids;
 		nodes = w->lv_nodes;
