@@ -8,6 +8,32 @@
 #include "daemon/chain_memo.h"
 #include "daemon/code_cache.h"
 
+/* The SIZE bytes of the frame at FRAME, the next link of a chase that has followed *DEPTH
+ * links (at most MAX): NULL when the chain ends here, with TS marked (too deep, a pointer that
+ * is not pointer-aligned: read mid-rewrite, or a read that failed), and *ERR set only when the
+ * failure ends the session. */
+static const uint8_t *chain_step(struct tc_walk_ctx *x, struct win *w, tc_raddr frame, size_t size,
+				 uint8_t *buf, size_t *depth, size_t max,
+				 struct tc_thread_stack *ts, int *err)
+{
+	*err = 0;
+	if (*depth >= max) {
+		ts->truncated = ts->deep = true;
+		return NULL;
+	}
+	(*depth)++;
+	if (frame & 7) {
+		ts->truncated = true;
+		return NULL;
+	}
+	const uint8_t *fb = win_get(x, w, frame, size, buf, err);
+	if (*err && !fatal(*err)) {
+		*err = 0;
+		ts->truncated = true;
+	}
+	return fb && !*err ? fb : NULL;
+}
+
 /* How far below the top of the checked frames the chase may meet them (see walk_iframes). */
 #define MEET_WINDOW 32
 
@@ -92,22 +118,12 @@ static int walk_iframes_memo(struct tc_walk_ctx *x, struct tc_code_cache *cc, tc
 		}
 		if (reached)
 			break;
-		/* frames are pointer-aligned: anything else is a pointer read mid-rewrite */
 		/* TC_MAX_DEPTH bounds the frames reported; shims between them are links too */
-		if (depth >= 2 * TC_MAX_DEPTH) {
-			ts->truncated = ts->deep = true;
-			break;
-		}
-		depth++;
-		if (frame & 7) {
-			ts->truncated = true;
-			break;
-		}
-		const uint8_t *fb = win_get(x, &w, frame, (size_t)l->iframe.size, buf, &err);
-		if (err) {
-			if (fatal(err))
+		const uint8_t *fb = chain_step(x, &w, frame, (size_t)l->iframe.size, buf, &depth,
+					       2 * TC_MAX_DEPTH, ts, &err);
+		if (!fb) {
+			if (err)
 				return err;
-			ts->truncated = true;
 			break;
 		}
 		struct tc_cm_frame e;
@@ -309,20 +325,11 @@ int tc_walk_frameobjs(struct tc_walk_ctx *x, struct tc_code_cache *cc, tc_raddr 
 
 	cycle_init(&cyc, frame);
 	while (frame) {
-		if (depth >= TC_MAX_DEPTH) {
-			ts->truncated = ts->deep = true;
-			break;
-		}
-		depth++;
-		if (frame & 7) {
-			ts->truncated = true;
-			break;
-		}
-		const uint8_t *fb = win_get(x, &w, frame, (size_t)l->frameobj.size, buf, &err);
-		if (err) {
-			if (fatal(err))
+		const uint8_t *fb = chain_step(x, &w, frame, (size_t)l->frameobj.size, buf, &depth,
+					       TC_MAX_DEPTH, ts, &err);
+		if (!fb) {
+			if (err)
 				return err;
-			ts->truncated = true;
 			break;
 		}
 		tc_raddr back = tc_get_u64(fb, (size_t)l->frameobj.f_back);

@@ -94,7 +94,9 @@ static void text_rep(enum kind k, unsigned cp, char *rep)
 	rep[4] = '\0';
 }
 
-void tc_esc_fputs(const char *s, FILE *out)
+/* S to OUT as tc_esc_fputs does; with HTML, the characters HTML gives a meaning (& < > " ')
+ * as entities too. */
+static void esc_stream(const char *s, bool html, FILE *out)
 {
 	const unsigned char *c = (const unsigned char *)s;
 	char rep[8];
@@ -104,14 +106,37 @@ void tc_esc_fputs(const char *s, FILE *out)
 		unsigned cp;
 		enum kind k = next_char(c, &n, &cp);
 
-		if (k == K_PLAIN) {
-			fwrite(c, 1, n, out);
-		} else {
+		if (k != K_PLAIN) {
 			text_rep(k, cp, rep);
 			fputs(rep, out);
+		} else {
+			switch (html ? *c : 0) {
+			case '&':
+				fputs("&amp;", out);
+				break;
+			case '<':
+				fputs("&lt;", out);
+				break;
+			case '>':
+				fputs("&gt;", out);
+				break;
+			case '"':
+				fputs("&quot;", out);
+				break;
+			case '\'':
+				fputs("&#39;", out);
+				break;
+			default:
+				fwrite(c, 1, n, out);
+			}
 		}
 		c += n;
 	}
+}
+
+void tc_esc_fputs(const char *s, FILE *out)
+{
+	esc_stream(s, false, out);
 }
 
 char *tc_esc_text(const char *s, char *buf, size_t len)
@@ -242,38 +267,5 @@ char *tc_esc_json_text(const char *json)
 
 void tc_esc_html(const char *s, FILE *out)
 {
-	const unsigned char *c = (const unsigned char *)s;
-	char rep[8];
-
-	while (*c) {
-		size_t n;
-		unsigned cp;
-		enum kind k = next_char(c, &n, &cp);
-
-		if (k != K_PLAIN) {
-			text_rep(k, cp, rep);
-			fputs(rep, out);
-		} else {
-			switch (*c) {
-			case '&':
-				fputs("&amp;", out);
-				break;
-			case '<':
-				fputs("&lt;", out);
-				break;
-			case '>':
-				fputs("&gt;", out);
-				break;
-			case '"':
-				fputs("&quot;", out);
-				break;
-			case '\'':
-				fputs("&#39;", out);
-				break;
-			default:
-				fwrite(c, 1, n, out);
-			}
-		}
-		c += n;
-	}
+	esc_stream(s, true, out);
 }
