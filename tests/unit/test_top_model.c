@@ -557,6 +557,86 @@ START_TEST(test_entry_bound)
 }
 END_TEST
 
+/* Entries found by content through tables that grow: 400 frame ids share 100 functions
+ * (file x qualname) and fewer lines, 8 threads make thousands of counters, and a reset
+ * starts the tables small again. Every id lands on its own entry, nothing is merged or
+ * split, before and after the reset. */
+#define MANY_IDS 400
+static char many_q[MANY_IDS][16];
+
+static int lookup_many(void *ctx, int32_t id, struct tc_top_frame_desc *out)
+{
+	(void)ctx;
+	if (id < 0 || id >= MANY_IDS)
+		return -1;
+	snprintf(many_q[id], sizeof many_q[id], "g%d", (int)(id / 4 % 50));
+	*out = (struct tc_top_frame_desc){id % 2 ? "/b.py" : "/a.py", many_q[id], id % 7, 1};
+	return 0;
+}
+
+/* Key of a row: function (file, qualname), times 7 plus the line for per-line rows. */
+static int many_key(const struct tc_top_row *r, bool by_line)
+{
+	int fn = (strcmp(r->file, "/b.py") == 0) * 100 + atoi(r->qualname + 1);
+	return by_line ? fn * 7 + r->line : fn;
+}
+
+static void check_many(struct fixture *f, uint64_t per_id)
+{
+	static uint64_t want[200 * 7];
+	for (int by_line = 0; by_line < 2; by_line++) {
+		size_t distinct = 0;
+		memset(want, 0, sizeof want);
+		for (int id = 0; id < MANY_IDS; id++) {
+			int fn = (id % 2) * 100 + id / 4 % 50;
+			int k = by_line ? fn * 7 + id % 7 : fn;
+			distinct += want[k] == 0;
+			want[k] += per_id;
+		}
+		const struct tc_top_row *rows;
+		size_t n = rows_of(f, by_line, TC_TOP_SORT_OWN, NULL, &rows);
+		ck_assert_uint_eq(n, distinct);
+		for (size_t i = 0; i < n; i++) {
+			int k = many_key(&rows[i], by_line);
+			ck_assert_uint_eq(rows[i].own, want[k]);
+			want[k] = 0; /* a second row for the same key fails above */
+		}
+	}
+}
+
+START_TEST(test_many_entries)
+{
+	struct fixture f;
+	setup(&f, 0);
+	for (int id = 0; id < MANY_IDS; id++) {
+		f.t += DT;
+		tc_top_model_instant(f.m, f.t, false, 8);
+		int32_t st[1] = {id};
+		for (uint64_t tid = 1; tid <= 8; tid++) {
+			struct tc_top_thread_sample ts = {.native_id = tid, .thread_id = tid,
+							  .holds_gil = -1, .on_cpu = -1,
+							  .frames = st, .n = 1};
+			ck_assert_int_eq(tc_top_model_add(f.m, &ts, lookup_many, NULL), 0);
+		}
+	}
+	snap(&f);
+	check_many(&f, 8);
+
+	tc_top_model_reset(f.m);
+	for (int id = MANY_IDS - 1; id >= 0; id--) {
+		f.t += DT;
+		tc_top_model_instant(f.m, f.t, false, 1);
+		int32_t st[1] = {id};
+		struct tc_top_thread_sample ts = {.native_id = 1, .thread_id = 1, .holds_gil = -1,
+						  .on_cpu = -1, .frames = st, .n = 1};
+		ck_assert_int_eq(tc_top_model_add(f.m, &ts, lookup_many, NULL), 0);
+	}
+	snap(&f);
+	check_many(&f, 1);
+	teardown(&f);
+}
+END_TEST
+
 START_TEST(test_counter_bound)
 {
 	/* 5 lines allow 20 (thread, entry) counters: 10 threads x 4 entries need 80 */
@@ -692,6 +772,7 @@ int main(void)
 	tcase_add_test(tc, test_summary_rate_and_failed);
 	tcase_add_test(tc, test_unknown_frames);
 	tcase_add_test(tc, test_entry_bound);
+	tcase_add_test(tc, test_many_entries);
 	tcase_add_test(tc, test_counter_bound);
 	tcase_add_test(tc, test_thread_bound);
 	tcase_add_test(tc, test_memory_from_reading);
