@@ -42,3 +42,13 @@ int tc_skip_status(int failed)
 	fprintf(stderr, "%d test(s) skipped (exit 77):\n%s", skips->n, skips->why);
 	return 77;
 }
+
+int tc_test_run(Suite *s)
+{
+	SRunner *sr = srunner_create(s);
+
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return tc_skip_status(failed);
+}

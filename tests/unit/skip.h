@@ -3,9 +3,12 @@
  * forked child, so a test that cannot run here (not root, no seccomp, no /dev/full) used to
  * `return` and count as a pass. TC_SKIP records the reason where the parent sees it (a shared
  * page mapped before main) and the program's main returns tc_skip_status(failed): 77 when a
- * test was skipped and none failed, which meson reports as SKIP and `make check` refuses. */
+ * test was skipped and none failed, which meson reports as SKIP and `make check` refuses.
+ * tc_test_run is that main: run the suite, return its status. */
 #ifndef TC_TEST_SKIP_H
 #define TC_TEST_SKIP_H
+
+#include <check.h>
 
 /* Record that test TEST was skipped because of WHY (also printed on stderr). */
 void tc_skip_note(const char *test, const char *why);
@@ -13,6 +16,10 @@ void tc_skip_note(const char *test, const char *why);
 /* Exit status of a test program: EXIT_FAILURE when FAILED > 0, else 77 when any test was
  * skipped (the reasons are printed again), else EXIT_SUCCESS. */
 int tc_skip_status(int failed);
+
+/* Run every test of S (built by the test program, with its own tcases and timeouts; the
+ * runner frees it) and return the program's exit status, tc_skip_status of the failures. */
+int tc_test_run(Suite *s);
 
 /* Skip the current test (a START_TEST body) with reason WHY. */
 #define TC_SKIP(why)                              \

@@ -300,11 +300,5 @@ static Suite *maps_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(maps_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return tc_skip_status(failed);
+	return tc_test_run(maps_suite());
 }

@@ -507,8 +507,7 @@ static Suite *remote_suite(void)
 
 int main(void)
 {
-	SRunner *sr;
-	int failed;
+	int status;
 
 	page = sysconf(_SC_PAGESIZE);
 	hole = mmap(NULL, (size_t)page * 2, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -516,10 +515,7 @@ int main(void)
 		return EXIT_FAILURE;
 	munmap(hole + page, (size_t)page);
 	memset(hole, 0x5a, (size_t)page);
-	sr = srunner_create(remote_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	status = tc_test_run(remote_suite());
 	munmap(hole, (size_t)page);
-	return tc_skip_status(failed);
+	return status;
 }

@@ -13,6 +13,7 @@
 #include "cli/top_model.h"
 #include "daemon/alloc_monitor.h"
 #include "tc/common.h"
+#include "skip.h"
 
 /* Frame ids used by the tests, as the profile would resolve them. */
 enum { MAIN10, WORK20, WORK21, REC30, REC31, HELPER5, NFRAMES };
@@ -777,9 +778,5 @@ int main(void)
 	tcase_add_test(tc, test_thread_bound);
 	tcase_add_test(tc, test_memory_from_reading);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return tc_test_run(s);
 }

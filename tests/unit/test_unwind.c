@@ -42,6 +42,7 @@
 #include "reader/remote.h"
 
 #include "fixtures/cpython_offsets.h"
+#include "skip.h"
 
 #define ARENA_BASE 0x7f1200000000ull
 #define UNMAPPED 0x0000dead0000ull   /* in no image */
@@ -2100,11 +2101,5 @@ static Suite *unwind_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(unwind_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return tc_test_run(unwind_suite());
 }
