@@ -72,11 +72,26 @@ static void teardown(struct fixture *f)
 	tc_top_model_free(f->m);
 }
 
+/* A new instant: the walk saw NTHREADS threads, or FAILED. */
+static void tick(struct fixture *f, bool failed, size_t nthreads)
+{
+	f->t += DT;
+	tc_top_model_instant(f->m, f->t, failed, nthreads);
+}
+
+/* Count STACK (N frame ids, innermost first) for thread (NATIVE, TID), resolved by LK. */
+static void add_stack(struct fixture *f, uint64_t native, uint64_t tid, const int32_t *stack,
+		      size_t n, tc_top_lookup_fn lk)
+{
+	struct tc_top_thread_sample ts = {.native_id = native, .thread_id = tid, .holds_gil = -1,
+					  .on_cpu = -1, .frames = stack, .n = n};
+	ck_assert_int_eq(tc_top_model_add(f->m, &ts, lk, NULL), 0);
+}
+
 /* One instant with one thread (tid 1, main) holding STACK (innermost first). */
 static void instant1(struct fixture *f, const int32_t *stack, size_t n)
 {
-	f->t += DT;
-	tc_top_model_instant(f->m, f->t, false, 1);
+	tick(f, false, 1);
 	struct tc_top_thread_sample ts = {.native_id = 1, .thread_id = 11, .main = true,
 					  .holds_gil = -1, .on_cpu = -1, .frames = stack, .n = n};
 	ck_assert_int_eq(tc_top_model_add(f->m, &ts, lookup, NULL), 0);
@@ -475,13 +490,10 @@ START_TEST(test_summary_rate_and_failed)
 	setup(&f, 0);
 	double t0 = f.t;
 	for (int i = 0; i < 50; i++) {
-		f.t += DT;
-		tc_top_model_instant(f.m, f.t, i % 10 == 0, 1);
+		tick(&f, i % 10 == 0, 1);
 		if (i % 10 == 0)
 			continue;
-		struct tc_top_thread_sample ts = {.native_id = 1, .thread_id = 1, .holds_gil = -1,
-						  .on_cpu = -1, .frames = (const int32_t[]){WORK20}, .n = 1};
-		ck_assert_int_eq(tc_top_model_add(f.m, &ts, lookup, NULL), 0);
+		add_stack(&f, 1, 1, (const int32_t[]){WORK20}, 1, lookup);
 	}
 	snap(&f);
 	tc_top_snap_summary(f.s, &all, &sum);
@@ -518,12 +530,9 @@ START_TEST(test_entry_bound)
 	setup(&f, 5);
 	/* 100 distinct lines, one sample each, plus a line seen early that stays counted */
 	for (int i = 0; i < 100; i++) {
-		f.t += DT;
-		tc_top_model_instant(f.m, f.t, false, 1);
+		tick(&f, false, 1);
 		int32_t st[2] = {i, 0};
-		struct tc_top_thread_sample ts = {.native_id = 1, .thread_id = 1, .holds_gil = -1,
-						  .on_cpu = -1, .frames = st, .n = i ? 2 : 1};
-		ck_assert_int_eq(tc_top_model_add(f.m, &ts, lookup_gen, NULL), 0);
+		add_stack(&f, 1, 1, st, i ? 2 : 1, lookup_gen);
 	}
 	snap(&f);
 	size_t n = rows_of(&f, true, TC_TOP_SORT_OWN, NULL, &rows);
@@ -543,12 +552,9 @@ START_TEST(test_entry_bound)
 	/* a reset makes room again */
 	tc_top_model_reset(f.m);
 	for (int i = 100; i < 105; i++) {
-		f.t += DT;
-		tc_top_model_instant(f.m, f.t, false, 1);
+		tick(&f, false, 1);
 		int32_t st[1] = {i};
-		struct tc_top_thread_sample ts = {.native_id = 1, .thread_id = 1, .holds_gil = -1,
-						  .on_cpu = -1, .frames = st, .n = 1};
-		ck_assert_int_eq(tc_top_model_add(f.m, &ts, lookup_gen, NULL), 0);
+		add_stack(&f, 1, 1, st, 1, lookup_gen);
 	}
 	snap(&f);
 	n = rows_of(&f, true, TC_TOP_SORT_OWN, NULL, &rows);
@@ -610,14 +616,10 @@ START_TEST(test_many_entries)
 	struct fixture f;
 	setup(&f, 0);
 	for (int id = 0; id < MANY_IDS; id++) {
-		f.t += DT;
-		tc_top_model_instant(f.m, f.t, false, 8);
+		tick(&f, false, 8);
 		int32_t st[1] = {id};
 		for (uint64_t tid = 1; tid <= 8; tid++) {
-			struct tc_top_thread_sample ts = {.native_id = tid, .thread_id = tid,
-							  .holds_gil = -1, .on_cpu = -1,
-							  .frames = st, .n = 1};
-			ck_assert_int_eq(tc_top_model_add(f.m, &ts, lookup_many, NULL), 0);
+			add_stack(&f, tid, tid, st, 1, lookup_many);
 		}
 	}
 	snap(&f);
@@ -625,12 +627,9 @@ START_TEST(test_many_entries)
 
 	tc_top_model_reset(f.m);
 	for (int id = MANY_IDS - 1; id >= 0; id--) {
-		f.t += DT;
-		tc_top_model_instant(f.m, f.t, false, 1);
+		tick(&f, false, 1);
 		int32_t st[1] = {id};
-		struct tc_top_thread_sample ts = {.native_id = 1, .thread_id = 1, .holds_gil = -1,
-						  .on_cpu = -1, .frames = st, .n = 1};
-		ck_assert_int_eq(tc_top_model_add(f.m, &ts, lookup_many, NULL), 0);
+		add_stack(&f, 1, 1, st, 1, lookup_many);
 	}
 	snap(&f);
 	check_many(&f, 1);
@@ -645,12 +644,9 @@ START_TEST(test_counter_bound)
 	const struct tc_top_row *rows;
 	setup(&f, 5);
 	for (int th = 0; th < 10; th++) {
-		f.t += DT;
-		tc_top_model_instant(f.m, f.t, false, 10);
+		tick(&f, false, 10);
 		int32_t st[2] = {1, 2};
-		struct tc_top_thread_sample ts = {.native_id = 1000 + th, .thread_id = th, .holds_gil = -1,
-						  .on_cpu = -1, .frames = st, .n = 2};
-		ck_assert_int_eq(tc_top_model_add(f.m, &ts, lookup_gen, NULL), 0);
+		add_stack(&f, 1000 + th, th, st, 2, lookup_gen);
 	}
 	snap(&f);
 	size_t n = rows_of(&f, false, TC_TOP_SORT_OWN, NULL, &rows);
@@ -678,13 +674,9 @@ START_TEST(test_thread_bound)
 	struct fixture f;
 	const struct tc_top_row *rows;
 	setup(&f, 0);
-	f.t += DT;
-	tc_top_model_instant(f.m, f.t, false, 100);
+	tick(&f, false, 100);
 	for (int th = 0; th < 100; th++) {
-		struct tc_top_thread_sample ts = {.native_id = 5000 + th, .thread_id = th + 1,
-						  .holds_gil = -1, .on_cpu = -1,
-						  .frames = (const int32_t[]){WORK20}, .n = 1};
-		ck_assert_int_eq(tc_top_model_add(f.m, &ts, lookup, NULL), 0);
+		add_stack(&f, 5000 + th, th + 1, (const int32_t[]){WORK20}, 1, lookup);
 	}
 	snap(&f);
 	ck_assert_uint_eq(tc_top_snap_nthreads(f.s), TC_TOP_MAX_THREADS + 1);
