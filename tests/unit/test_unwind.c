@@ -763,8 +763,13 @@ static int img_walk(struct img *m)
 	return tc_unwind(&m->x, m->cc, &m->s);
 }
 
+/* Free M, with the chain memo and prefetcher a test may have attached (NULL otherwise). */
 static void img_free(struct img *m)
 {
+	tc_chain_memo_free(m->s.memo);
+	m->s.memo = NULL;
+	tc_prefetch_free(m->x.rd.pf);
+	m->x.rd.pf = NULL;
 	tc_snapshot_free(&m->s);
 	tc_code_cache_free(m->cc);
 	tc_remote_free(m->r);
@@ -1134,10 +1139,6 @@ START_TEST(test_chain_memo)
 		ck_assert_uint_eq(m->s.threads[0].n, D);
 	}
 
-	tc_chain_memo_free(m->s.memo);
-	m->s.memo = NULL;
-	tc_prefetch_free(m->x.rd.pf);
-	m->x.rd.pf = NULL;
 	img_free(m);
 }
 END_TEST
@@ -1560,10 +1561,6 @@ START_TEST(test_code_reuse)
 	ck_assert_int_eq(tc_code_cache_get(m->cc, &m->x, m->s.frames[1].code, &ci), 0);
 	ck_assert_str_eq(ci->name, "<lambda>");
 
-	tc_chain_memo_free(m->s.memo);
-	m->s.memo = NULL;
-	tc_prefetch_free(m->x.rd.pf);
-	m->x.rd.pf = NULL;
 	img_free(m);
 }
 END_TEST
@@ -1639,10 +1636,6 @@ START_TEST(test_prev_near_top)
 		ck_assert(m->s.threads[0].truncated);
 		ck_assert_uint_eq(m->s.threads[0].n, 4);
 	}
-	tc_chain_memo_free(m->s.memo);
-	m->s.memo = NULL;
-	tc_prefetch_free(m->x.rd.pf);
-	m->x.rd.pf = NULL;
 	img_free(m);
 }
 END_TEST
