@@ -20,9 +20,10 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
+#include "base/hash.h"
 #include "cli/cli.h"
 #include "daemon/sinks/escape.h"
 #include "tc/common.h"
@@ -112,14 +113,11 @@ static int make_temp(const char *dir, char **tmp)
 {
 	for (int tries = 0; tries < 100; tries++) {
 		uint64_t r;
-		struct timespec ts;
 		int fd;
 
 		if (getrandom(&r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r) {
 			/* no entropy yet: O_EXCL|O_NOFOLLOW still make a guessed name harmless */
-			clock_gettime(CLOCK_MONOTONIC, &ts);
-			r = (uint64_t)ts.tv_nsec * 0x9e3779b97f4a7c15ull ^ (uint64_t)getpid() ^
-			    (uint64_t)tries;
+			r = tc_hash_mul(tc_now_ns()) ^ (uint64_t)getpid() ^ (uint64_t)tries;
 		}
 		if (asprintf(tmp, "%s/.tachyon-c-%016llx.tmp", dir, (unsigned long long)r) < 0) {
 			errno = ENOMEM;

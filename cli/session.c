@@ -5,8 +5,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "base/clock.h"
 #include "cli/args.h"
 #include "cli/cli.h"
 #include "tc/common.h"
@@ -154,8 +154,5 @@ int tc_session_thread(pthread_t *th, void *(*fn)(void *), void *arg)
 
 double tc_session_now(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+	return tc_now_s();
 }

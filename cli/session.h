@@ -68,7 +68,7 @@ void tc_session_quiet_signals(sigset_t *set);
  * thread. Returns 0 or pthread_create's error number. */
 int tc_session_thread(pthread_t *th, void *(*fn)(void *), void *arg);
 
-/* Monotonic seconds (CLOCK_MONOTONIC). */
+/* Monotonic seconds: tc_now_s (base/clock.h), under the name the commands use. */
 double tc_session_now(void);
 
 #endif

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/hash.h"
+#include "base/vec.h"
 #include "cli/top_model.h"
 #include "cli/top_model_int.h"
 #include "daemon/alloc_monitor.h"
@@ -21,26 +23,6 @@
 
 /* ---- small helpers ---- */
 
-static uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ULL;
-	x ^= x >> 33;
-	return x;
-}
-
-static uint64_t hash_str(uint64_t h, const char *s)
-{
-	/* FNV-1a */
-	for (; s && *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
-
 static bool str_eq(const char *a, const char *b)
 {
 	if (a == b)
@@ -50,106 +32,79 @@ static bool str_eq(const char *a, const char *b)
 	return strcmp(a, b) == 0;
 }
 
-int tc_top_grow(void **v, size_t *cap, size_t need, size_t elem)
+/* Hash of a possibly NULL string (NULL hashes like ""; str_eq still tells them apart). */
+static uint64_t str_hash(const char *s)
 {
-	if (need <= *cap)
-		return 0;
-	size_t n = *cap ? *cap : 64;
-	while (n < need)
-		n *= 2;
-	void *p = realloc(*v, n * elem);
-	if (!p)
-		return -TC_ENOMEM;
-	*v = p;
-	*cap = n;
-	return 0;
+	return tc_hash_str(s ? s : "");
 }
 
-/* tc_top_grow() that zeroes the new part */
-static int grow_zero(void **v, size_t *cap, size_t need, size_t elem)
+/* tc_vec_reserve that zeroes the new part */
+static int reserve_zero(void **v, size_t *cap, size_t elem, size_t need)
 {
 	size_t old = *cap;
-	if (tc_top_grow(v, cap, need, elem))
+	if (tc_vec_reserve(v, cap, elem, need))
 		return -TC_ENOMEM;
 	if (*cap > old)
 		memset((char *)*v + old * elem, 0, (*cap - old) * elem);
 	return 0;
 }
 
-static int index_init(struct index *ix, size_t cap)
+/* Empty IX for a new start: a fresh small table when there is memory for one (a reset gives
+ * back what the old counts held), else the old table emptied in place. */
+static void hindex_restart(struct tc_hindex *ix)
 {
-	int32_t *v = malloc(cap * sizeof *v);
-	if (!v)
-		return -TC_ENOMEM;
-	memset(v, 0xff, cap * sizeof *v);
-	free(ix->v);
-	ix->v = v;
-	ix->cap = cap;
-	return 0;
+	struct tc_hindex fresh = {0};
+	if (tc_hindex_reserve(&fresh) == 0) {
+		tc_hindex_free(ix);
+		*ix = fresh;
+	} else if (ix->slots) {
+		memset(ix->slots, 0, ix->cap * sizeof *ix->slots);
+		ix->used = 0;
+	}
+}
+
+/* The same for the counter map, sized for EXPECT entries. */
+static void intmap_restart(struct tc_intmap *map, size_t expect)
+{
+	struct tc_intmap fresh;
+	if (tc_intmap_init(&fresh, expect) == 0) {
+		tc_intmap_free(map);
+		*map = fresh;
+	} else {
+		tc_intmap_clear(map);
+	}
 }
 
 /* ---- entries ---- */
 
-static uint64_t line_hash(const char *file, const char *qualname, int32_t line)
+/* Index hashes (the low bits pick the slot, so fully mixed). */
+static uint32_t func_hash(const char *file, const char *qualname)
 {
-	return mix64(hash_str(hash_str(0xcbf29ce484222325ULL, file), qualname) ^ (uint32_t)line);
+	return (uint32_t)tc_hash_fmix(tc_hash_combine(str_hash(file), str_hash(qualname)));
 }
 
-static uint64_t func_hash(const char *file, const char *qualname)
+static uint32_t line_hash(const char *file, const char *qualname, int32_t line)
 {
-	return mix64(hash_str(hash_str(0x84222325cbf29ce4ULL, file), qualname));
-}
-
-/* Rebuild an index of N items after growth; HASH(i) gives item i's hash. */
-static int rehash_lines(struct tc_top_model *m, size_t cap)
-{
-	if (index_init(&m->line_ix, cap))
-		return -TC_ENOMEM;
-	for (size_t i = 0; i < m->nlines; i++) {
-		const struct line_ent *e = &m->lines[i];
-		size_t h = line_hash(e->file, e->qualname, e->line) & (cap - 1);
-		while (m->line_ix.v[h] >= 0)
-			h = (h + 1) & (cap - 1);
-		m->line_ix.v[h] = (int32_t)i;
-	}
-	return 0;
-}
-
-static int rehash_funcs(struct tc_top_model *m, size_t cap)
-{
-	if (index_init(&m->func_ix, cap))
-		return -TC_ENOMEM;
-	for (size_t i = 0; i < m->nfuncs; i++) {
-		const struct func_ent *e = &m->funcs[i];
-		size_t h = func_hash(e->file, e->qualname) & (cap - 1);
-		while (m->func_ix.v[h] >= 0)
-			h = (h + 1) & (cap - 1);
-		m->func_ix.v[h] = (int32_t)i;
-	}
-	return 0;
+	uint64_t h = tc_hash_combine(str_hash(file), str_hash(qualname));
+	return (uint32_t)tc_hash_fmix(tc_hash_combine(h, (uint32_t)line));
 }
 
 /* Function entry for (FILE, QUALNAME), created when new. Returns its index or -TC_ENOMEM. */
 static int32_t func_entry(struct tc_top_model *m, const char *file, const char *qualname,
 			  int32_t first_line)
 {
-	size_t mask = m->func_ix.cap - 1;
-	size_t h = func_hash(file, qualname) & mask;
-	for (int32_t i; (i = m->func_ix.v[h]) >= 0; h = (h + 1) & mask) {
+	const uint32_t h = func_hash(file, qualname);
+	for (size_t cur = TC_HINDEX_START, i; tc_hindex_next(&m->func_ix, h, &cur, &i);) {
 		if (str_eq(m->funcs[i].file, file) && str_eq(m->funcs[i].qualname, qualname))
-			return i;
+			return (int32_t)i;
 	}
-	if ((m->nfuncs + 1) * 2 > m->func_ix.cap) {
-		if (rehash_funcs(m, m->func_ix.cap * 2))
-			return -TC_ENOMEM;
-		return func_entry(m, file, qualname, first_line);
-	}
-	if (grow_zero((void **)&m->func_stamp, &m->cap_fstamp, m->nfuncs + 1, sizeof *m->func_stamp) ||
-	    tc_top_grow((void **)&m->funcs, &m->cap_funcs, m->nfuncs + 1, sizeof *m->funcs))
+	if (tc_hindex_reserve(&m->func_ix) ||
+	    reserve_zero((void **)&m->func_stamp, &m->cap_fstamp, sizeof *m->func_stamp, m->nfuncs + 1) ||
+	    tc_vec_reserve((void **)&m->funcs, &m->cap_funcs, sizeof *m->funcs, m->nfuncs + 1))
 		return -TC_ENOMEM;
 	int32_t i = (int32_t)m->nfuncs++;
 	m->funcs[i] = (struct func_ent){file, qualname, first_line};
-	m->func_ix.v[h] = i;
+	tc_hindex_insert(&m->func_ix, h, (size_t)i);
 	return i;
 }
 
@@ -157,30 +112,26 @@ static int32_t func_entry(struct tc_top_model *m, const char *file, const char *
  * index, or -TC_ENOMEM. */
 static int32_t line_entry(struct tc_top_model *m, const struct tc_top_frame_desc *d)
 {
-	size_t mask = m->line_ix.cap - 1;
-	size_t h = line_hash(d->file, d->qualname, d->line) & mask;
-	for (int32_t i; (i = m->line_ix.v[h]) >= 0; h = (h + 1) & mask) {
+	const uint32_t h = line_hash(d->file, d->qualname, d->line);
+	for (size_t cur = TC_HINDEX_START, i; tc_hindex_next(&m->line_ix, h, &cur, &i);) {
 		const struct line_ent *e = &m->lines[i];
 		if (i > 0 && e->line == d->line && str_eq(e->file, d->file) &&
 		    str_eq(e->qualname, d->qualname))
-			return i;
+			return (int32_t)i;
 	}
 	if (m->nlines >= m->max_lines + 1)
 		return 0;
-	if ((m->nlines + 1) * 2 > m->line_ix.cap) {
-		if (rehash_lines(m, m->line_ix.cap * 2))
-			return -TC_ENOMEM;
-		return line_entry(m, d);
-	}
+	if (tc_hindex_reserve(&m->line_ix))
+		return -TC_ENOMEM;
 	int32_t f = func_entry(m, d->file, d->qualname, d->first_line);
 	if (f < 0)
 		return f;
-	if (grow_zero((void **)&m->line_stamp, &m->cap_lstamp, m->nlines + 1, sizeof *m->line_stamp) ||
-	    tc_top_grow((void **)&m->lines, &m->cap_lines, m->nlines + 1, sizeof *m->lines))
+	if (reserve_zero((void **)&m->line_stamp, &m->cap_lstamp, sizeof *m->line_stamp, m->nlines + 1) ||
+	    tc_vec_reserve((void **)&m->lines, &m->cap_lines, sizeof *m->lines, m->nlines + 1))
 		return -TC_ENOMEM;
 	int32_t i = (int32_t)m->nlines++;
 	m->lines[i] = (struct line_ent){d->file, d->qualname, d->line, d->first_line, f};
-	m->line_ix.v[h] = i;
+	tc_hindex_insert(&m->line_ix, h, (size_t)i);
 	return i;
 }
 
@@ -191,7 +142,7 @@ static int32_t line_of(struct tc_top_model *m, int32_t id, tc_top_lookup_fn look
 		return 0;
 	if ((size_t)id >= m->next) {
 		size_t old = m->next;
-		if (tc_top_grow((void **)&m->ext, &m->next, (size_t)id + 1, sizeof *m->ext))
+		if (tc_vec_reserve((void **)&m->ext, &m->next, sizeof *m->ext, (size_t)id + 1))
 			return 0;
 		memset(m->ext + old, 0xff, (m->next - old) * sizeof *m->ext);
 	}
@@ -215,43 +166,22 @@ static uint64_t cell_key(size_t slot, int kind, int32_t entry)
 	return ((uint64_t)slot << 33) | ((uint64_t)kind << 32) | (uint32_t)entry;
 }
 
-static int rehash_cells(struct tc_top_model *m, size_t cap)
-{
-	if (index_init(&m->cell_ix, cap))
-		return -TC_ENOMEM;
-	for (size_t i = 0; i < m->ncells; i++) {
-		size_t h = mix64(m->cells[i].key) & (cap - 1);
-		while (m->cell_ix.v[h] >= 0)
-			h = (h + 1) & (cap - 1);
-		m->cell_ix.v[h] = (int32_t)i;
-	}
-	return 0;
-}
-
 /* Counter of (SLOT, KIND, ENTRY); past the bound (unless FORCE) that thread's "[other]"
  * counter. NULL only when out of memory. */
 static struct cell *cell_get(struct tc_top_model *m, size_t slot, int kind, int32_t entry,
 			     bool force)
 {
-	uint64_t key = cell_key(slot, kind, entry);
-	size_t mask = m->cell_ix.cap - 1;
-	size_t h = mix64(key) & mask;
-	for (int32_t i; (i = m->cell_ix.v[h]) >= 0; h = (h + 1) & mask) {
-		if (m->cells[i].key == key)
-			return &m->cells[i];
-	}
+	const uint64_t key = cell_key(slot, kind, entry);
+	uint32_t i;
+	if (tc_intmap_get(&m->cell_ix, key, &i))
+		return &m->cells[i];
 	if (!force && m->ncells - m->nreserved >= m->max_cells)
 		return entry == 0 ? NULL : cell_get(m, slot, kind, 0, true);
-	if ((m->ncells + 1) * 2 > m->cell_ix.cap) {
-		if (rehash_cells(m, m->cell_ix.cap * 2))
-			return NULL;
-		return cell_get(m, slot, kind, entry, force);
-	}
-	if (tc_top_grow((void **)&m->cells, &m->cap_cells, m->ncells + 1, sizeof *m->cells))
+	if (tc_vec_reserve((void **)&m->cells, &m->cap_cells, sizeof *m->cells, m->ncells + 1) ||
+	    tc_intmap_put(&m->cell_ix, key, (uint32_t)m->ncells))
 		return NULL;
-	int32_t i = (int32_t)m->ncells++;
+	i = (uint32_t)m->ncells++;
 	m->cells[i] = (struct cell){.key = key};
-	m->cell_ix.v[h] = i;
 	m->nreserved += force;
 	return &m->cells[i];
 }
@@ -289,25 +219,10 @@ static size_t slot_of(struct tc_top_model *m, const struct tc_top_thread_sample 
 
 static int model_init(struct tc_top_model *m)
 {
-	struct index l = {0}, f = {0}, c = {0};
-	if (index_init(&l, 256) || index_init(&f, 256) || index_init(&c, 1024)) {
-		free(l.v);
-		free(f.v);
-		free(c.v);
-		if (!m->line_ix.v || !m->func_ix.v || !m->cell_ix.v)
-			return -TC_ENOMEM;
-		/* a reset without memory for small indexes keeps the old ones, emptied */
-		memset(m->line_ix.v, 0xff, m->line_ix.cap * sizeof *m->line_ix.v);
-		memset(m->func_ix.v, 0xff, m->func_ix.cap * sizeof *m->func_ix.v);
-		memset(m->cell_ix.v, 0xff, m->cell_ix.cap * sizeof *m->cell_ix.v);
-	} else {
-		free(m->line_ix.v);
-		free(m->func_ix.v);
-		free(m->cell_ix.v);
-		m->line_ix = l;
-		m->func_ix = f;
-		m->cell_ix = c;
-	}
+	/* a reset keeps the arrays (bounded) but starts the indexes small again */
+	hindex_restart(&m->line_ix);
+	hindex_restart(&m->func_ix);
+	intmap_restart(&m->cell_ix, 512);
 	m->nlines = m->nfuncs = m->ncells = m->nreserved = 0;
 	/* entry 0 of each table is "[other]" */
 	struct tc_top_frame_desc other = {"", TC_TOP_OTHER_QUALNAME, -1, -1};
@@ -358,12 +273,12 @@ void tc_top_model_free(struct tc_top_model *m)
 	free(m->ext);
 	free(m->lines);
 	free(m->line_stamp);
-	free(m->line_ix.v);
+	tc_hindex_free(&m->line_ix);
 	free(m->funcs);
 	free(m->func_stamp);
-	free(m->func_ix.v);
+	tc_hindex_free(&m->func_ix);
 	free(m->cells);
-	free(m->cell_ix.v);
+	tc_intmap_free(&m->cell_ix);
 	free(m);
 }
 
@@ -494,9 +409,9 @@ int tc_top_model_add(struct tc_top_model *m, const struct tc_top_thread_sample *
 int tc_top_model_snap(struct tc_top_model *m, double now, struct tc_top_snap *s)
 {
 	s->nlines = s->nfuncs = s->ncells = s->nthreads = 0;
-	if (tc_top_grow((void **)&s->lines, &s->cap_lines, m->nlines, sizeof *s->lines) ||
-	    tc_top_grow((void **)&s->funcs, &s->cap_funcs, m->nfuncs, sizeof *s->funcs) ||
-	    tc_top_grow((void **)&s->cells, &s->cap_cells, m->ncells, sizeof *s->cells))
+	if (tc_vec_reserve((void **)&s->lines, &s->cap_lines, sizeof *s->lines, m->nlines) ||
+	    tc_vec_reserve((void **)&s->funcs, &s->cap_funcs, sizeof *s->funcs, m->nfuncs) ||
+	    tc_vec_reserve((void **)&s->cells, &s->cap_cells, sizeof *s->cells, m->ncells))
 		return -TC_ENOMEM;
 	/* an empty model has NULL arrays, and memcpy(NULL, ..., 0) is undefined (UBSan) */
 	if (m->nlines)

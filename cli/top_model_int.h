@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/hindex.h"
+#include "base/intmap.h"
 #include "cli/top_model.h"
 
 #define OTHER_SLOT TC_TOP_MAX_THREADS
@@ -40,12 +42,6 @@ struct slot {
 	double time;
 };
 
-/* Open-addressing index of int32 positions (-1 empty), power-of-two capacity. */
-struct index {
-	int32_t *v;
-	size_t cap;
-};
-
 struct tc_top_model {
 	size_t max_lines, max_cells;
 	double interval;
@@ -56,17 +52,17 @@ struct tc_top_model {
 	struct line_ent *lines;
 	uint32_t *line_stamp;
 	size_t nlines, cap_lines, cap_lstamp;
-	struct index line_ix;
+	struct tc_hindex line_ix; /* by (file, qualname, line) */
 
 	struct func_ent *funcs;
 	uint32_t *func_stamp;
 	size_t nfuncs, cap_funcs, cap_fstamp;
-	struct index func_ix;
+	struct tc_hindex func_ix; /* by (file, qualname) */
 
 	struct cell *cells;
 	size_t ncells, cap_cells;
 	size_t nreserved; /* "[other]" counters of threads, outside the bound */
-	struct index cell_ix;
+	struct tc_intmap cell_ix; /* key -> position in cells[] */
 
 	struct slot slots[NSLOTS];
 	size_t nslots;     /* slots in use, the overflow slot not counted */
@@ -117,9 +113,5 @@ struct tc_top_snap {
 	struct tc_top_row *rows;
 	size_t cap_rows;
 };
-
-/* Make *V (an array of *CAP elements of ELEM bytes) hold at least NEED, doubling from 64.
- * Returns 0 or -TC_ENOMEM (*V untouched). */
-int tc_top_grow(void **v, size_t *cap, size_t need, size_t elem);
 
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/vec.h"
 #include "cli/top_model.h"
 #include "cli/top_model_int.h"
 #include "tc/common.h"
@@ -99,7 +100,7 @@ size_t tc_top_snap_rows(struct tc_top_snap *s, const struct tc_top_query *q,
 	*rows = NULL;
 	const int kind = q->by_line ? KIND_LINE : KIND_FUNC;
 	const size_t nent = q->by_line ? s->nlines : s->nfuncs;
-	if (tc_top_grow((void **)&s->acc, &s->cap_acc, nent ? nent : 1, sizeof *s->acc))
+	if (tc_vec_reserve((void **)&s->acc, &s->cap_acc, sizeof *s->acc, nent ? nent : 1))
 		return 0;
 	memset(s->acc, 0, nent * sizeof *s->acc);
 	uint64_t denom = 0;
@@ -128,7 +129,7 @@ size_t tc_top_snap_rows(struct tc_top_snap *s, const struct tc_top_query *q,
 	size_t n = 0;
 	for (size_t e = 0; e < nent; e++)
 		n += s->acc[e].present;
-	if (tc_top_grow((void **)&s->rows, &s->cap_rows, n ? n : 1, sizeof *s->rows))
+	if (tc_vec_reserve((void **)&s->rows, &s->cap_rows, sizeof *s->rows, n ? n : 1))
 		return 0;
 	const char *filter = q->filter && *q->filter ? q->filter : NULL;
 	n = 0;

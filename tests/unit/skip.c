@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "skip.h"
 
@@ -41,4 +43,39 @@ int tc_skip_status(int failed)
 		return EXIT_SUCCESS;
 	fprintf(stderr, "%d test(s) skipped (exit 77):\n%s", skips->n, skips->why);
 	return 77;
+}
+
+int tc_test_run(Suite *s)
+{
+	SRunner *sr = srunner_create(s);
+
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return tc_skip_status(failed);
+}
+
+int tc_as_nobody(int (*fn)(pid_t parent), const char **why)
+{
+	pid_t parent = getpid(), pid;
+	int st;
+
+	if (geteuid() != 0) {
+		*why = "needs root to become someone else";
+		return 0;
+	}
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		if (setresgid(65534, 65534, 65534) || setresuid(65534, 65534, 65534))
+			_exit(77);
+		_exit(fn(parent) ? 1 : 0);
+	}
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFEXITED(st));
+	if (WEXITSTATUS(st) == 77) {
+		*why = "no CAP_SETUID here";
+		return 0;
+	}
+	return WEXITSTATUS(st) != 0;
 }

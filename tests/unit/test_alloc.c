@@ -16,6 +16,7 @@
 #include "layouts/alloc_layout.h"
 #include "layouts/version.h"
 #include "reader/remote.h"
+#include "skip.h"
 
 /* Debian bookworm 3.11.2 python3.11 (stripped, ET_EXEC): _Py_GetAllocatedBlocks at 0x6cd8e0 */
 static const uint8_t deb311[] = {
@@ -599,11 +600,5 @@ static Suite *alloc_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(alloc_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return tc_test_run(alloc_suite());
 }

@@ -8,6 +8,7 @@
 
 #include "layouts/alloc_layout.h"
 #include "layouts/version.h"
+#include "skip.h"
 
 static void put64(uint8_t *b, size_t off, uint64_t v)
 {
@@ -366,11 +367,5 @@ static Suite *alloc_layout_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(alloc_layout_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return tc_test_run(alloc_layout_suite());
 }

@@ -9,6 +9,7 @@
 
 #include "cli/args.h"
 #include "tc/common.h"
+#include "skip.h"
 
 struct rate_case {
 	const char *in;
@@ -185,11 +186,5 @@ static Suite *args_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(args_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return tc_test_run(args_suite());
 }

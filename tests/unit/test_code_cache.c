@@ -374,9 +374,5 @@ int main(void)
 	tcase_add_test(tc, test_clear_and_bound);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return tc_skip_status(failed);
+	return tc_test_run(s);
 }

@@ -22,6 +22,7 @@
 #include "layouts/version.h"
 
 #include "fixtures/cpython_offsets.h"
+#include "skip.h"
 
 /* Where _Py_DebugOffsets holds each field in 3.MINOR, per the headers. */
 static const struct tc_dbgoff_fields *pos_of(unsigned minor)
@@ -630,11 +631,5 @@ static Suite *debug_offsets_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(debug_offsets_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return tc_test_run(debug_offsets_suite());
 }

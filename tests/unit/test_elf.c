@@ -23,6 +23,7 @@
 #include "reader/elf.h"
 #include "reader/maps.h"
 #include "reader/remote.h"
+#include "skip.h"
 
 #define FIXTURE_VAR 42
 #define FIXTURE_SECT 0x5ec7
@@ -755,17 +756,13 @@ static Suite *elf_suite(void)
 
 int main(void)
 {
-	SRunner *sr;
-	int failed;
+	int status;
 
 	if (build_fixtures() != 0) {
 		remove_fixtures();
 		return EXIT_FAILURE;
 	}
-	sr = srunner_create(elf_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	status = tc_test_run(elf_suite());
 	remove_fixtures();
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return status;
 }

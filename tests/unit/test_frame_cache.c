@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "daemon/frame_cache.h"
+#include "skip.h"
 
 static struct tc_raw_frame fr(tc_raddr code, int64_t addr)
 {
@@ -166,9 +167,5 @@ int main(void)
 	tcase_add_test(tc, test_bounded);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return tc_test_run(s);
 }

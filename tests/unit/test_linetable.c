@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "layouts/linetable.h"
+#include "skip.h"
 
 #ifndef TC_SOURCE_ROOT
 #define TC_SOURCE_ROOT "."
@@ -525,11 +526,5 @@ static Suite *linetable_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(linetable_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return tc_test_run(linetable_suite());
 }

@@ -4,6 +4,7 @@
 #include <stdint.h>
 
 #include "daemon/pace.h"
+#include "skip.h"
 
 #define MS 1000000ll
 
@@ -86,9 +87,5 @@ int main(void)
 	tcase_add_test(tc, test_duration);
 	tcase_add_test(tc, test_rates);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return tc_test_run(s);
 }

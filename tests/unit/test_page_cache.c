@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "reader/page_cache.h"
+#include "skip.h"
 
 static uint8_t mem[8 * 4096], lone[4096];
 #define A 0x100000ull   /* 8 pages */
@@ -94,9 +95,5 @@ int main(void)
 	tcase_add_test(tc, test_reads_each_page_once);
 	tcase_add_test(tc, test_bounded_and_edges);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return tc_test_run(s);
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "reader/prefetch.h"
+#include "skip.h"
 
 static uint8_t mem_a[64 * 1024], mem_b[4096];
 #define A 0x100000ull
@@ -317,9 +318,5 @@ int main(void)
 	tcase_add_test(tc, test_fault_not_learned);
 	tcase_add_test(tc, test_hole_not_bridged);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return tc_test_run(s);
 }

@@ -134,26 +134,14 @@ START_TEST(test_check_self)
 END_TEST
 
 /* Another uid exists for us but may not see our maps: -TC_EPERM, not -TC_ESRCH. */
+static int check_eperm(pid_t parent)
+{
+	return !(tc_proc_check(parent) == -TC_EPERM && tc_proc_check(NO_SUCH_PID) == -TC_ESRCH);
+}
+
 START_TEST(test_check_eperm)
 {
-	pid_t parent = getpid(), pid;
-	int st;
-
-	if (geteuid() != 0)
-		TC_SKIP("needs root to become someone else");
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		if (setresgid(65534, 65534, 65534) || setresuid(65534, 65534, 65534))
-			_exit(77);
-		_exit(tc_proc_check(parent) == -TC_EPERM && tc_proc_check(NO_SUCH_PID) == -TC_ESRCH
-			      ? 0 : 1);
-	}
-	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
-	ck_assert(WIFEXITED(st));
-	if (WEXITSTATUS(st) == 77)
-		TC_SKIP("no CAP_SETUID here");
-	ck_assert_int_eq(WEXITSTATUS(st), 0);
+	TC_AS_NOBODY(check_eperm);
 }
 END_TEST
 
@@ -297,11 +285,5 @@ static Suite *proc_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(proc_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return tc_skip_status(failed);
+	return tc_test_run(proc_suite());
 }

@@ -10,6 +10,7 @@
 
 #include "daemon/profile.h"
 #include "tc/common.h"
+#include "skip.h"
 
 static struct tc_profile *new_profile(void)
 {
@@ -392,11 +393,5 @@ static Suite *profile_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(profile_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return tc_test_run(profile_suite());
 }

@@ -266,30 +266,19 @@ START_TEST(test_esrch)
 END_TEST
 
 /* Another uid may not read us: -TC_EPERM from open. Needs root to switch uid. */
+static int open_eperm(pid_t parent)
+{
+	struct tc_remote *r = NULL;
+	int rc = tc_remote_open(parent, &r);
+	bool ok = rc == -TC_EPERM && !r;
+
+	tc_remote_free(r);
+	return !ok;
+}
+
 START_TEST(test_eperm)
 {
-	pid_t parent = getpid(), pid;
-	int st;
-
-	if (geteuid() != 0)
-		TC_SKIP("needs root to become someone else");
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		struct tc_remote *r = NULL;
-		int rc;
-
-		if (setresgid(65534, 65534, 65534) || setresuid(65534, 65534, 65534))
-			_exit(77);
-		rc = tc_remote_open(parent, &r);
-		tc_remote_free(r);
-		_exit(rc == -TC_EPERM && !r ? 0 : 1);
-	}
-	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
-	ck_assert(WIFEXITED(st));
-	if (WEXITSTATUS(st) == 77)
-		TC_SKIP("no CAP_SETUID here");
-	ck_assert_int_eq(WEXITSTATUS(st), 0);
+	TC_AS_NOBODY(open_eperm);
 }
 END_TEST
 
@@ -507,8 +496,7 @@ static Suite *remote_suite(void)
 
 int main(void)
 {
-	SRunner *sr;
-	int failed;
+	int status;
 
 	page = sysconf(_SC_PAGESIZE);
 	hole = mmap(NULL, (size_t)page * 2, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -516,10 +504,7 @@ int main(void)
 		return EXIT_FAILURE;
 	munmap(hole + page, (size_t)page);
 	memset(hole, 0x5a, (size_t)page);
-	sr = srunner_create(remote_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	status = tc_test_run(remote_suite());
 	munmap(hole, (size_t)page);
-	return tc_skip_status(failed);
+	return status;
 }

@@ -286,11 +286,5 @@ static Suite *sandbox_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(sandbox_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return tc_skip_status(failed);
+	return tc_test_run(sandbox_suite());
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "layouts/layout.h"
+#include "skip.h"
 
 #define HEX(major, minor, micro, level, serial) \
 	((uint32_t)(((major) << 24) | ((minor) << 16) | ((micro) << 8) | ((level) << 4) | (serial)))
@@ -343,9 +344,5 @@ static Suite *tables_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(tables_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return tc_test_run(tables_suite());
 }

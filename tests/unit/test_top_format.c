@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli/top_format.h"
+#include "skip.h"
 
 /* FN(V) into a buffer must give WANT. */
 #define CHECK_FMT(fn, v, want)                           \
@@ -134,9 +135,5 @@ int main(void)
 	tcase_add_test(tc, test_command_name);
 	tcase_add_test(tc, test_layout);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return tc_test_run(s);
 }

@@ -13,6 +13,7 @@
 #include "cli/top_model.h"
 #include "daemon/alloc_monitor.h"
 #include "tc/common.h"
+#include "skip.h"
 
 /* Frame ids used by the tests, as the profile would resolve them. */
 enum { MAIN10, WORK20, WORK21, REC30, REC31, HELPER5, NFRAMES };
@@ -71,11 +72,26 @@ static void teardown(struct fixture *f)
 	tc_top_model_free(f->m);
 }
 
+/* A new instant: the walk saw NTHREADS threads, or FAILED. */
+static void tick(struct fixture *f, bool failed, size_t nthreads)
+{
+	f->t += DT;
+	tc_top_model_instant(f->m, f->t, failed, nthreads);
+}
+
+/* Count STACK (N frame ids, innermost first) for thread (NATIVE, TID), resolved by LK. */
+static void add_stack(struct fixture *f, uint64_t native, uint64_t tid, const int32_t *stack,
+		      size_t n, tc_top_lookup_fn lk)
+{
+	struct tc_top_thread_sample ts = {.native_id = native, .thread_id = tid, .holds_gil = -1,
+					  .on_cpu = -1, .frames = stack, .n = n};
+	ck_assert_int_eq(tc_top_model_add(f->m, &ts, lk, NULL), 0);
+}
+
 /* One instant with one thread (tid 1, main) holding STACK (innermost first). */
 static void instant1(struct fixture *f, const int32_t *stack, size_t n)
 {
-	f->t += DT;
-	tc_top_model_instant(f->m, f->t, false, 1);
+	tick(f, false, 1);
 	struct tc_top_thread_sample ts = {.native_id = 1, .thread_id = 11, .main = true,
 					  .holds_gil = -1, .on_cpu = -1, .frames = stack, .n = n};
 	ck_assert_int_eq(tc_top_model_add(f->m, &ts, lookup, NULL), 0);
@@ -474,13 +490,10 @@ START_TEST(test_summary_rate_and_failed)
 	setup(&f, 0);
 	double t0 = f.t;
 	for (int i = 0; i < 50; i++) {
-		f.t += DT;
-		tc_top_model_instant(f.m, f.t, i % 10 == 0, 1);
+		tick(&f, i % 10 == 0, 1);
 		if (i % 10 == 0)
 			continue;
-		struct tc_top_thread_sample ts = {.native_id = 1, .thread_id = 1, .holds_gil = -1,
-						  .on_cpu = -1, .frames = (const int32_t[]){WORK20}, .n = 1};
-		ck_assert_int_eq(tc_top_model_add(f.m, &ts, lookup, NULL), 0);
+		add_stack(&f, 1, 1, (const int32_t[]){WORK20}, 1, lookup);
 	}
 	snap(&f);
 	tc_top_snap_summary(f.s, &all, &sum);
@@ -517,12 +530,9 @@ START_TEST(test_entry_bound)
 	setup(&f, 5);
 	/* 100 distinct lines, one sample each, plus a line seen early that stays counted */
 	for (int i = 0; i < 100; i++) {
-		f.t += DT;
-		tc_top_model_instant(f.m, f.t, false, 1);
+		tick(&f, false, 1);
 		int32_t st[2] = {i, 0};
-		struct tc_top_thread_sample ts = {.native_id = 1, .thread_id = 1, .holds_gil = -1,
-						  .on_cpu = -1, .frames = st, .n = i ? 2 : 1};
-		ck_assert_int_eq(tc_top_model_add(f.m, &ts, lookup_gen, NULL), 0);
+		add_stack(&f, 1, 1, st, i ? 2 : 1, lookup_gen);
 	}
 	snap(&f);
 	size_t n = rows_of(&f, true, TC_TOP_SORT_OWN, NULL, &rows);
@@ -542,17 +552,87 @@ START_TEST(test_entry_bound)
 	/* a reset makes room again */
 	tc_top_model_reset(f.m);
 	for (int i = 100; i < 105; i++) {
-		f.t += DT;
-		tc_top_model_instant(f.m, f.t, false, 1);
+		tick(&f, false, 1);
 		int32_t st[1] = {i};
-		struct tc_top_thread_sample ts = {.native_id = 1, .thread_id = 1, .holds_gil = -1,
-						  .on_cpu = -1, .frames = st, .n = 1};
-		ck_assert_int_eq(tc_top_model_add(f.m, &ts, lookup_gen, NULL), 0);
+		add_stack(&f, 1, 1, st, 1, lookup_gen);
 	}
 	snap(&f);
 	n = rows_of(&f, true, TC_TOP_SORT_OWN, NULL, &rows);
 	ck_assert_uint_eq(n, 5);
 	ck_assert_ptr_null(find(rows, n, TC_TOP_OTHER_QUALNAME, -1));
+	teardown(&f);
+}
+END_TEST
+
+/* Entries found by content through tables that grow: 400 frame ids share 100 functions
+ * (file x qualname) and fewer lines, 8 threads make thousands of counters, and a reset
+ * starts the tables small again. Every id lands on its own entry, nothing is merged or
+ * split, before and after the reset. */
+#define MANY_IDS 400
+static char many_q[MANY_IDS][16];
+
+static int lookup_many(void *ctx, int32_t id, struct tc_top_frame_desc *out)
+{
+	(void)ctx;
+	if (id < 0 || id >= MANY_IDS)
+		return -1;
+	snprintf(many_q[id], sizeof many_q[id], "g%d", (int)(id / 4 % 50));
+	*out = (struct tc_top_frame_desc){id % 2 ? "/b.py" : "/a.py", many_q[id], id % 7, 1};
+	return 0;
+}
+
+/* Key of a row: function (file, qualname), times 7 plus the line for per-line rows. */
+static int many_key(const struct tc_top_row *r, bool by_line)
+{
+	int fn = (strcmp(r->file, "/b.py") == 0) * 100 + atoi(r->qualname + 1);
+	return by_line ? fn * 7 + r->line : fn;
+}
+
+static void check_many(struct fixture *f, uint64_t per_id)
+{
+	static uint64_t want[200 * 7];
+	for (int by_line = 0; by_line < 2; by_line++) {
+		size_t distinct = 0;
+		memset(want, 0, sizeof want);
+		for (int id = 0; id < MANY_IDS; id++) {
+			int fn = (id % 2) * 100 + id / 4 % 50;
+			int k = by_line ? fn * 7 + id % 7 : fn;
+			distinct += want[k] == 0;
+			want[k] += per_id;
+		}
+		const struct tc_top_row *rows;
+		size_t n = rows_of(f, by_line, TC_TOP_SORT_OWN, NULL, &rows);
+		ck_assert_uint_eq(n, distinct);
+		for (size_t i = 0; i < n; i++) {
+			int k = many_key(&rows[i], by_line);
+			ck_assert_uint_eq(rows[i].own, want[k]);
+			want[k] = 0; /* a second row for the same key fails above */
+		}
+	}
+}
+
+START_TEST(test_many_entries)
+{
+	struct fixture f;
+	setup(&f, 0);
+	for (int id = 0; id < MANY_IDS; id++) {
+		tick(&f, false, 8);
+		int32_t st[1] = {id};
+		for (uint64_t tid = 1; tid <= 8; tid++) {
+			add_stack(&f, tid, tid, st, 1, lookup_many);
+		}
+	}
+	snap(&f);
+	check_many(&f, 8);
+
+	tc_top_model_reset(f.m);
+	for (int id = MANY_IDS - 1; id >= 0; id--) {
+		tick(&f, false, 1);
+		int32_t st[1] = {id};
+		add_stack(&f, 1, 1, st, 1, lookup_many);
+	}
+	snap(&f);
+	check_many(&f, 1);
 	teardown(&f);
 }
 END_TEST
@@ -564,12 +644,9 @@ START_TEST(test_counter_bound)
 	const struct tc_top_row *rows;
 	setup(&f, 5);
 	for (int th = 0; th < 10; th++) {
-		f.t += DT;
-		tc_top_model_instant(f.m, f.t, false, 10);
+		tick(&f, false, 10);
 		int32_t st[2] = {1, 2};
-		struct tc_top_thread_sample ts = {.native_id = 1000 + th, .thread_id = th, .holds_gil = -1,
-						  .on_cpu = -1, .frames = st, .n = 2};
-		ck_assert_int_eq(tc_top_model_add(f.m, &ts, lookup_gen, NULL), 0);
+		add_stack(&f, 1000 + th, th, st, 2, lookup_gen);
 	}
 	snap(&f);
 	size_t n = rows_of(&f, false, TC_TOP_SORT_OWN, NULL, &rows);
@@ -597,13 +674,9 @@ START_TEST(test_thread_bound)
 	struct fixture f;
 	const struct tc_top_row *rows;
 	setup(&f, 0);
-	f.t += DT;
-	tc_top_model_instant(f.m, f.t, false, 100);
+	tick(&f, false, 100);
 	for (int th = 0; th < 100; th++) {
-		struct tc_top_thread_sample ts = {.native_id = 5000 + th, .thread_id = th + 1,
-						  .holds_gil = -1, .on_cpu = -1,
-						  .frames = (const int32_t[]){WORK20}, .n = 1};
-		ck_assert_int_eq(tc_top_model_add(f.m, &ts, lookup, NULL), 0);
+		add_stack(&f, 5000 + th, th + 1, (const int32_t[]){WORK20}, 1, lookup);
 	}
 	snap(&f);
 	ck_assert_uint_eq(tc_top_snap_nthreads(f.s), TC_TOP_MAX_THREADS + 1);
@@ -692,13 +765,10 @@ int main(void)
 	tcase_add_test(tc, test_summary_rate_and_failed);
 	tcase_add_test(tc, test_unknown_frames);
 	tcase_add_test(tc, test_entry_bound);
+	tcase_add_test(tc, test_many_entries);
 	tcase_add_test(tc, test_counter_bound);
 	tcase_add_test(tc, test_thread_bound);
 	tcase_add_test(tc, test_memory_from_reading);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return tc_test_run(s);
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "layouts/unicode.h"
+#include "skip.h"
 
 enum { OBJ_MAX = 72 + 4 * 6000 };
 
@@ -280,11 +281,5 @@ static Suite *unicode_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(unicode_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return tc_test_run(unicode_suite());
 }

@@ -42,6 +42,7 @@
 #include "reader/remote.h"
 
 #include "fixtures/cpython_offsets.h"
+#include "skip.h"
 
 #define ARENA_BASE 0x7f1200000000ull
 #define UNMAPPED 0x0000dead0000ull   /* in no image */
@@ -762,8 +763,13 @@ static int img_walk(struct img *m)
 	return tc_unwind(&m->x, m->cc, &m->s);
 }
 
+/* Free M, with the chain memo and prefetcher a test may have attached (NULL otherwise). */
 static void img_free(struct img *m)
 {
+	tc_chain_memo_free(m->s.memo);
+	m->s.memo = NULL;
+	tc_prefetch_free(m->x.rd.pf);
+	m->x.rd.pf = NULL;
 	tc_snapshot_free(&m->s);
 	tc_code_cache_free(m->cc);
 	tc_remote_free(m->r);
@@ -1133,10 +1139,6 @@ START_TEST(test_chain_memo)
 		ck_assert_uint_eq(m->s.threads[0].n, D);
 	}
 
-	tc_chain_memo_free(m->s.memo);
-	m->s.memo = NULL;
-	tc_prefetch_free(m->x.rd.pf);
-	m->x.rd.pf = NULL;
 	img_free(m);
 }
 END_TEST
@@ -1559,10 +1561,6 @@ START_TEST(test_code_reuse)
 	ck_assert_int_eq(tc_code_cache_get(m->cc, &m->x, m->s.frames[1].code, &ci), 0);
 	ck_assert_str_eq(ci->name, "<lambda>");
 
-	tc_chain_memo_free(m->s.memo);
-	m->s.memo = NULL;
-	tc_prefetch_free(m->x.rd.pf);
-	m->x.rd.pf = NULL;
 	img_free(m);
 }
 END_TEST
@@ -1638,10 +1636,6 @@ START_TEST(test_prev_near_top)
 		ck_assert(m->s.threads[0].truncated);
 		ck_assert_uint_eq(m->s.threads[0].n, 4);
 	}
-	tc_chain_memo_free(m->s.memo);
-	m->s.memo = NULL;
-	tc_prefetch_free(m->x.rd.pf);
-	m->x.rd.pf = NULL;
 	img_free(m);
 }
 END_TEST
@@ -2100,11 +2094,5 @@ static Suite *unwind_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(unwind_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return tc_test_run(unwind_suite());
 }

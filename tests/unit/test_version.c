@@ -7,6 +7,7 @@
 
 #include "tc/common.h"
 #include "layouts/version.h"
+#include "skip.h"
 
 static const struct {
 	const char *text;
@@ -136,11 +137,5 @@ static Suite *version_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(version_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return tc_test_run(version_suite());
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "reader/x86_decode.h"
+#include "skip.h"
 
 /* Debian bullseye 3.9.2 python3.9 (stripped, ET_EXEC): _Py_GetAllocatedBlocks at 0x6a4a60 */
 static const uint8_t deb39[] = {
@@ -269,11 +270,5 @@ static Suite *x86_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(x86_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return tc_test_run(x86_suite());
 }
