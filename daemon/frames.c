@@ -236,9 +236,8 @@ static int walk_iframes_memo(struct tc_walk_ctx *x, struct tc_code_cache *cc, tc
 	if (reached) {
 		/* the rest of the chain, innermost first: frames k-1 .. 0 of the memo, reported
 		 * as the chase reported them */
-		while (s->cap_frames - s->nframes < k)
-			if (grow_frames(s))
-				return -TC_ENOMEM;
+		if (grow_frames(s, s->nframes + k))
+			return -TC_ENOMEM;
 		const tc_raddr mask = ~l->iframe.code_tag_mask, adaptive = (tc_raddr)l->code.code_adaptive;
 		size_t above = s->nframes - ts->first;
 		for (size_t i = k; i-- > 0 && ts->nv < TC_VERIFY_FRAMES;) {

@@ -102,16 +102,16 @@ static inline bool cycle_step(struct cycle *c, tc_raddr next)
 	return false;
 }
 
-static __attribute__((noinline)) int grow_frames(struct tc_snapshot *s)
+/* Room for NEED frames in S in all. */
+static __attribute__((noinline)) int grow_frames(struct tc_snapshot *s, size_t need)
 {
-	return tc_vec_reserve((void **)&s->frames, &s->cap_frames, sizeof *s->frames,
-			      s->nframes + 1);
+	return tc_vec_reserve((void **)&s->frames, &s->cap_frames, sizeof *s->frames, need);
 }
 
 static inline int push_frame(struct tc_snapshot *s, tc_raddr code, int64_t addr, int32_t lineno,
 			     uint32_t serial)
 {
-	if (s->nframes == s->cap_frames && grow_frames(s))
+	if (s->nframes == s->cap_frames && grow_frames(s, s->nframes + 1))
 		return -TC_ENOMEM;
 	struct tc_raw_frame *f = &s->frames[s->nframes++];
 	f->code = code;

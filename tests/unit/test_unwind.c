@@ -1997,6 +1997,43 @@ START_TEST(test_walker_sample)
 }
 END_TEST
 
+/* A thread whose stack deepened a lot between two walks: the chase reads the new top frames
+ * (the snapshot's frame array grows for them), then the chain memo supplies the old bottom,
+ * which needs more room again. (A walker once looped forever here, asking for room one frame
+ * at a time where the memo needed many.) */
+START_TEST(test_walker_deepens)
+{
+	const struct ver *v = &vers[_i];
+	struct img *m = img_new(v, SMALL);
+	tc_raddr main_co = img_code(m, &def_main), inner = img_code(m, &def_inner);
+	tc_raddr f = img_frame(m, main_co, 0, 6);
+	for (int k = 0; k < 19; k++)
+		f = img_frame(m, inner, f, 12);
+	tc_raddr g = f; /* 60 frames called since, not on the chain yet */
+	for (int k = 0; k < 60; k++)
+		g = img_frame(m, inner, g, 20);
+	img_thread(m, IDENT1, PID, f);
+	img_close_chains(m);
+	img_attach(m);
+	struct tc_walker *w;
+	ck_assert_int_eq(tc_walker_new(&m->t, NULL, &w), 0);
+	const struct tc_snapshot *s;
+	for (int pass = 0; pass < 2; pass++) {
+		ck_assert_int_eq(tc_walker_take(w, 0, &s), 0);
+		ck_assert_uint_eq(s->threads[0].n, 20);
+	}
+	const tc_raddr field = s->threads[0].vfield;
+	ck_assert(field != 0);
+	put64(m, field, g);
+	ck_assert_int_eq(tc_walker_take(w, 0, &s), 0);
+	ck_assert(!s->threads[0].truncated);
+	ck_assert_uint_eq(s->threads[0].n, 80);
+	ck_assert_uint_eq(s->frames[s->threads[0].first + 79].code, main_co);
+	tc_walker_free(w);
+	img_free(m);
+}
+END_TEST
+
 /* Every read call sees the caller at another instruction: a target that never holds still. */
 static void drift_hook(void *ctx, uint64_t call)
 {
@@ -2086,6 +2123,7 @@ static Suite *unwind_suite(void)
 	tcase_add_loop_test(bugs, test_second_read_skipped, 0, NVERS);
 	tcase_add_loop_test(tc, test_walker_sample, 0, NVERS);
 	tcase_add_loop_test(tc, test_walker_retries, 0, NVERS);
+	tcase_add_loop_test(tc, test_walker_deepens, 0, NVERS);
 	tcase_add_loop_test(bugs, test_second_read_gen, 0, NVERS);
 	tcase_add_loop_test(bugs, test_unstarted_thread, 0, NVERS);
 	suite_add_tcase(s, bugs);
