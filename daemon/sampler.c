@@ -170,7 +170,7 @@ int tc_sampler_run(struct tc_target *t, const struct tc_sampler_opts *o, struct 
 }
 
 /* A - B for every counter of the run (the source's counters cover its whole life). */
-static void stats_since(struct tc_walker_stats *a, const struct tc_walker_stats *b)
+static void stats_since(struct tc_source_stats *a, const struct tc_source_stats *b)
 {
 	a->io.syscalls -= b->io.syscalls;
 	a->io.reads -= b->io.reads;
@@ -200,7 +200,7 @@ int tc_sampler_run_source(struct tc_source *src, const struct tc_sampler_opts *o
 	bool b2b = o->rate_hz <= 0;
 	struct rusage ru0;
 	getrusage(RUSAGE_SELF, &ru0);
-	struct tc_walker_stats ws0;
+	struct tc_source_stats ws0;
 	src->ops->get_stats(src, &ws0);
 	struct tc_pace pace;
 	const uint64_t missed0 = st->missed;
@@ -251,7 +251,7 @@ int tc_sampler_run_source(struct tc_source *src, const struct tc_sampler_opts *o
 		struct tc_sampler_report *rep = o->report;
 		struct rusage ru1;
 		getrusage(RUSAGE_SELF, &ru1);
-		struct tc_walker_stats ws;
+		struct tc_source_stats ws;
 		src->ops->get_stats(src, &ws);
 		stats_since(&ws, &ws0);
 		memset(rep, 0, sizeof *rep);

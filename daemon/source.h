@@ -15,9 +15,27 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "daemon/chain_memo.h"
+#include "daemon/code_cache.h"
+#include "daemon/frame_cache.h"
 #include "daemon/profile.h"
 #include "daemon/unwind.h"
-#include "daemon/walker.h"
+#include "reader/page_cache.h"
+#include "reader/prefetch.h"
+#include "reader/remote.h"
+
+/* What a source's work cost so far (counters since it was made; zero what it does not
+ * have). */
+struct tc_source_stats {
+	struct tc_remote_stats io;        /* reads through the target's reader */
+	struct tc_prefetch_stats pf;      /* batched reads */
+	struct tc_page_cache_stats pages; /* cold-path page cache */
+	struct tc_code_cache_stats code;
+	struct tc_frame_cache_stats fc;
+	struct tc_cm_stats chain;
+	uint64_t frame_hits, frame_misses;/* (code, offset) -> frame id memo */
+	uint64_t retries;                 /* walks retried after a torn read */
+};
 
 struct tc_source;
 
@@ -34,7 +52,7 @@ struct tc_source_ops {
 	/* Has the target replaced its program (execve) since the source was made? */
 	bool (*execed)(struct tc_source *src);
 	/* Cost counters since the source was made (zero what a source does not have). */
-	void (*get_stats)(struct tc_source *src, struct tc_walker_stats *out);
+	void (*get_stats)(struct tc_source *src, struct tc_source_stats *out);
 };
 
 struct tc_source {
@@ -42,8 +60,5 @@ struct tc_source {
 	void *impl;
 	pid_t pid;  /* the target's process (run states in cpu mode, liveness) */
 };
-
-/* The walker W as a source (W borrowed). */
-void tc_walker_source(struct tc_walker *w, struct tc_source *out);
 
 #endif

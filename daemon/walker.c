@@ -334,7 +334,7 @@ int tc_walker_intern(struct tc_walker *w, struct tc_profile *p, const struct tc_
 	return 0;
 }
 
-void tc_walker_get_stats(const struct tc_walker *w, struct tc_walker_stats *out)
+void tc_walker_get_stats(const struct tc_walker *w, struct tc_source_stats *out)
 {
 	memset(out, 0, sizeof *out);
 	tc_remote_get_stats(w->x.t->mem, &out->io);
@@ -379,7 +379,7 @@ static bool src_execed(struct tc_source *s)
 	return tc_target_execed(tc_walker_target(s->impl));
 }
 
-static void src_get_stats(struct tc_source *s, struct tc_walker_stats *out)
+static void src_get_stats(struct tc_source *s, struct tc_source_stats *out)
 {
 	tc_walker_get_stats(s->impl, out);
 }

@@ -22,6 +22,7 @@
 #include "daemon/code_cache.h"
 #include "daemon/frame_cache.h"
 #include "daemon/profile.h"
+#include "daemon/source.h"
 #include "daemon/target.h"
 #include "daemon/unwind.h"
 #include "reader/page_cache.h"
@@ -41,17 +42,6 @@ struct tc_walker_opts {
 	size_t code_cache_max; /* code objects kept; 0 = the code cache's default */
 };
 
-/* What the walker's work cost so far (counters since creation). */
-struct tc_walker_stats {
-	struct tc_remote_stats io;        /* reads through the target's reader (every walker) */
-	struct tc_prefetch_stats pf;      /* batched reads */
-	struct tc_page_cache_stats pages; /* cold-path page cache */
-	struct tc_code_cache_stats code;
-	struct tc_frame_cache_stats fc;
-	struct tc_cm_stats chain;
-	uint64_t frame_hits, frame_misses;/* (code, offset) -> frame id memo */
-	uint64_t retries;                 /* walks retried after a torn read */
-};
 
 struct tc_walker;
 
@@ -91,7 +81,10 @@ void tc_walker_begin_record(struct tc_walker *w, struct tc_profile *p, uint64_t 
 int tc_walker_intern(struct tc_walker *w, struct tc_profile *p, const struct tc_thread_stack *ts,
 		     int32_t *leaf, const int32_t **ids_bu);
 
-void tc_walker_get_stats(const struct tc_walker *w, struct tc_walker_stats *out);
+void tc_walker_get_stats(const struct tc_walker *w, struct tc_source_stats *out);
+
+/* The walker W as a sample source (W borrowed). */
+void tc_walker_source(struct tc_walker *w, struct tc_source *out);
 
 /* The ranges of the prefetcher's last batch (see tc_prefetch_batch); 0 without one. */
 size_t tc_walker_batch(const struct tc_walker *w, tc_raddr *addr, size_t *len, size_t max);

@@ -1967,7 +1967,7 @@ START_TEST(test_walker_sample)
 			first = leaf;
 		ck_assert_int_eq(leaf, first);
 	}
-	struct tc_walker_stats st;
+	struct tc_source_stats st;
 	tc_walker_get_stats(w, &st);
 	ck_assert_uint_eq(st.fc.reused, 4);   /* both levels, second and third samples */
 	ck_assert_uint_eq(st.fc.resolved, 2);
@@ -2059,7 +2059,7 @@ START_TEST(test_walker_retries)
 		ck_assert_int_eq(tc_walker_new(&m->t, &o, &w), 0);
 		const struct tc_snapshot *s;
 		ck_assert_int_eq(tc_walker_take(w, 0, &s), 0); /* still: code objects decoded */
-		struct tc_walker_stats st;
+		struct tc_source_stats st;
 		tc_walker_get_stats(w, &st);
 		ck_assert_uint_eq(st.retries, 0);
 		struct move mv = {.m = m};
