@@ -23,9 +23,8 @@
 #define SUMMARY_TRIES 5
 #define WALK_BATCH 1024          /* pool headers per process_vm_readv */
 #define POOL_READ 40             /* ref.count .. szidx */
-/* Reading whole carved runs instead (one range per arena) was measured slower on 3.9's 4 KiB
- * pools (bench/stats_bench.py: 29 ms against 21 ms per 100 MiB walk): every page is pinned
- * either way, and the copy costs more than the extra iovecs. */
+/* One range per pool header, not one per arena: every page is pinned either way, and copying
+ * whole runs costs more than the extra iovecs (docs/PERFORMANCE.md, "Design measurements"). */
 
 /* RSS and anonymous RSS (reader/proc.c). */
 static void read_statm(const struct tc_alloc *a, struct tc_alloc_summary *s)
