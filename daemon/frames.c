@@ -34,6 +34,19 @@ static const uint8_t *chain_step(struct tc_walk_ctx *x, struct win *w, tc_raddr 
 	return fb && !*err ? fb : NULL;
 }
 
+/* The validated code object at CODE for a frame of TS in *CI: 0; 1 when it does not validate
+ * (the stack ends here: TS marked truncated); a negative error that ends the session. */
+static int frame_code(struct tc_walk_ctx *x, struct tc_code_cache *cc, tc_raddr code,
+		      struct tc_thread_stack *ts, const struct tc_code_info **ci)
+{
+	int err = tc_code_cache_get_checked(cc, x, code, ci);
+	if (err && fatal(err))
+		return err;
+	if (err)
+		ts->truncated = true;
+	return err ? 1 : 0;
+}
+
 /* How far below the top of the checked frames the chase may meet them (see walk_iframes). */
 #define MEET_WINDOW 32
 
@@ -164,13 +177,11 @@ static int walk_iframes_memo(struct tc_walk_ctx *x, struct tc_code_cache *cc, tc
 			}
 			const struct tc_code_info *ci = last_ci;
 			if (code != last_code || !ci) {
-				err = tc_code_cache_get_checked(cc, x, code, &ci);
-				if (err) {
-					if (fatal(err))
-						return err;
-					ts->truncated = true;
+				err = frame_code(x, cc, code, ts, &ci);
+				if (err < 0)
+					return err;
+				if (err)
 					break;
-				}
 				last_code = code;
 				last_ci = ci;
 			}
@@ -339,13 +350,11 @@ int tc_walk_frameobjs(struct tc_walk_ctx *x, struct tc_code_cache *cc, tc_raddr 
 		if (verified && push_vframe(s, ts, frame, back, code, (uint32_t)lasti))
 			return -TC_ENOMEM;
 		const struct tc_code_info *ci;
-		err = tc_code_cache_get_checked(cc, x, code, &ci);
-		if (err) {
-			if (fatal(err))
-				return err;
-			ts->truncated = true;
+		err = frame_code(x, cc, code, ts, &ci);
+		if (err < 0)
+			return err;
+		if (err)
 			break;
-		}
 		const uint32_t serial = ci->serial;
 		/* a generator's frame object is recycled with its generator (see vheap) */
 		if (verified && ci->flags >= 0 && (ci->flags & TC_CO_GENERATOR_MASK))
