@@ -27,7 +27,7 @@
 /* What a source's work cost so far (counters since it was made; zero what it does not
  * have). */
 struct tc_source_stats {
-	struct tc_remote_stats io;        /* reads through the target's reader */
+	struct tc_remote_stats io;        /* reads of the target */
 	struct tc_prefetch_stats pf;      /* batched reads */
 	struct tc_page_cache_stats pages; /* cold-path page cache */
 	struct tc_code_cache_stats code;

@@ -34,6 +34,7 @@ struct fmap {
 
 struct tc_walker {
 	struct tc_walk_ctx x;          /* target, readers, walk memo */
+	struct tc_remote *own;         /* the walker's own reader of a live target (x.rd.mem) */
 	struct tc_walker_opts o;
 	struct tc_code_cache *cc;
 	struct tc_snapshot snap;       /* snap.memo: the chain memo */
@@ -108,10 +109,18 @@ int tc_walker_new(const struct tc_target *t, const struct tc_walker_opts *o,
 	if (!w->o.tries)
 		w->o.tries = TC_WALKER_TRIES;
 	w->trunc_id = w->unconf_id = -1;
+	/* a reader of its own (its scratch iovecs and counters are not shared with another
+	 * walker's thread); an image (tests) has no process to open again */
+	if (tc_remote_pid(t->mem) > 0) {
+		err = tc_remote_open(t->pid, &w->own);
+		if (err)
+			goto fail;
+		w->x.rd.mem = w->own;
+	}
 	if (!w->o.direct) {
-		err = tc_prefetch_new(t->mem, 0, 0, &w->x.rd.pf);
+		err = tc_prefetch_new(w->x.rd.mem, 0, 0, &w->x.rd.pf);
 		if (!err)
-			err = tc_page_cache_new(t->mem, 0, &w->x.rd.pc);
+			err = tc_page_cache_new(w->x.rd.mem, 0, &w->x.rd.pc);
 		if (err)
 			goto fail;
 	}
@@ -140,6 +149,7 @@ void tc_walker_free(struct tc_walker *w)
 	tc_frame_cache_free(w->fc);
 	tc_prefetch_free(w->x.rd.pf);
 	tc_page_cache_free(w->x.rd.pc);
+	tc_remote_free(w->own);
 	free(w->fm.v);
 	tc_hindex_free(&w->fm.ix);
 	free(w->lv_ids);
@@ -337,7 +347,7 @@ int tc_walker_intern(struct tc_walker *w, struct tc_profile *p, const struct tc_
 void tc_walker_get_stats(const struct tc_walker *w, struct tc_source_stats *out)
 {
 	memset(out, 0, sizeof *out);
-	tc_remote_get_stats(w->x.t->mem, &out->io);
+	tc_remote_get_stats(w->x.rd.mem, &out->io);
 	if (w->x.rd.pf)
 		tc_prefetch_get_stats(w->x.rd.pf, &out->pf);
 	if (w->x.rd.pc)

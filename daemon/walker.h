@@ -4,8 +4,8 @@
  * sample the same way. It owns the readers (the prefetcher's batch for per-sample data, the
  * page cache for code objects), the walk memo (daemon/walk_ctx.h), the code cache, the chain
  * memo, the frame cache, the (code, instruction) -> frame id map and the retry policy. The
- * target it reads is only borrowed, and never changed: walkers of one target may run on
- * different threads.
+ * target it reads is only borrowed, and never changed, and each walker reads through its own
+ * reader: walkers of one target may run on different threads.
  *
  * A sample is taken in two steps: tc_walker_take walks the target (again while a stack was
  * read across a change, up to the retry policy) into a snapshot of raw frames, then
@@ -45,9 +45,10 @@ struct tc_walker_opts {
 
 struct tc_walker;
 
-/* A walker of T (borrowed: it must outlive the walker). O NULL: the defaults. Returns 0 and
- * *OUT (caller frees), -TC_EINVAL when T's layout does not fit the walker's buffers
- * (tc_layout_walkable), or -TC_ENOMEM. */
+/* A walker of T (borrowed: it must outlive the walker), reading through a reader of its own
+ * (T's, for an image in tests). O NULL: the defaults. Returns 0 and *OUT (caller frees),
+ * -TC_EINVAL when T's layout does not fit the walker's buffers (tc_layout_walkable),
+ * -TC_ESRCH / -TC_EPERM when the target can no longer be opened, or -TC_ENOMEM. */
 int tc_walker_new(const struct tc_target *t, const struct tc_walker_opts *o,
 		  struct tc_walker **out);
 void tc_walker_free(struct tc_walker *w); /* accepts NULL */
